@@ -1,0 +1,27 @@
+// The `cruddur` command. Subcommands:
+//   cruddur dynamodb   the DynamoDB-compatible engine (see dynamodb_command.h)
+#include <CLI/CLI.hpp>
+
+#include "cli/dynamodb_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cruddur: direct messaging on a DynamoDB-compatible engine"};
+  app.require_subcommand(1);
+
+  cruddur::cli::DynamoDbOptions ddb;
+  CLI::App* dynamodb = app.add_subcommand("dynamodb", "Run the DynamoDB-compatible engine");
+  dynamodb->add_option("--host", ddb.host, "Address to listen on")->capture_default_str();
+  dynamodb->add_option("--port", ddb.port, "Port to listen on (0 picks a free one)")
+      ->capture_default_str();
+  dynamodb->add_option("--data-dir", ddb.data_dir, "Folder of the RocksDB store")
+      ->capture_default_str();
+  dynamodb->add_flag("--in-memory", ddb.in_memory, "Keep nothing on disk");
+  dynamodb->add_flag("--sync", ddb.sync, "fsync the write-ahead log before acknowledging writes");
+  dynamodb->add_option("--region", ddb.region, "Region shown in ARNs")->capture_default_str();
+  dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (dynamodb->parsed()) return cruddur::cli::RunDynamoDb(ddb);
+  return 0;
+}

@@ -1,0 +1,109 @@
+// Helpers shared by the operations: member access on an already shape-checked request, table
+// lookup, key extraction and validation, expression attributes, ReturnValues and consumed
+// capacity. Each states the DynamoDB behaviour it reproduces in common.cc.
+//
+// Thread-safety: pure functions apart from the engine calls, which are thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json.h"
+#include "common/status.h"
+#include "dynamo/api/api.h"
+#include "dynamo/expr/expr.h"
+#include "dynamo/model/attribute_value.h"
+#include "dynamo/storage/engine.h"
+
+namespace cruddur::dynamo::api {
+
+// Largest item DynamoDB stores (400 KB, counted by ItemSize).
+inline constexpr size_t kMaxItemBytes = 400 * 1024;
+inline constexpr size_t kMaxHashKeyBytes = 2048;
+inline constexpr size_t kMaxRangeKeyBytes = 1024;
+
+// ---- Member access (after CheckShape: types are right, null counts as absent) ----
+const json::Value* Member(const json::Value& obj, std::string_view name);
+std::string_view StringMember(const json::Value& obj, std::string_view name);
+std::optional<int64_t> LongMember(const json::Value& obj, std::string_view name);
+bool BoolMember(const json::Value& obj, std::string_view name, bool if_absent);
+
+// ---- Tables ----
+// The table, or ResourceNotFoundException "Requested resource not found".
+Result<std::shared_ptr<const storage::TableDef>> FindTable(const ApiContext& ctx,
+                                                           std::string_view name);
+std::string TableArn(const ApiContext& ctx, std::string_view table);
+
+// ---- Keys ----
+// Decodes a `Key` parameter and checks it against the table's schema: exactly the key
+// attributes with the schema's types, within the key size limits, no empty strings/binaries.
+Result<Item> DecodeKey(const storage::TableDef& table, const json::Value& key_json);
+// Checks a whole item for PutItem-like writes: table key attributes present with the right
+// types and sizes, secondary-index key attributes (when present) of the index's type and not
+// empty, and the 400 KB item limit.
+Status CheckItemForWrite(const storage::TableDef& table, const Item& item);
+// The key attributes of `item` under `schema` (absent ones are skipped).
+Item ExtractKey(const storage::KeySchema& schema, const Item& item);
+
+// ---- Expressions ----
+// Reads ExpressionAttributeNames/Values with DynamoDB's checks (non-empty, key syntax, valid
+// values). `expression_params` lists the expression parameters present in the request (for
+// the "can only be specified when using expressions" errors).
+Result<expr::ExpressionAttributes> ReadExpressionAttributes(
+    const json::Value& request, const std::vector<std::string_view>& value_expressions,
+    const std::vector<std::string_view>& all_expressions);
+// Rejects legacy (non-expression) parameters that this engine does not implement yet, and the
+// mixing of expression and non-expression parameters, with DynamoDB's texts.
+Status CheckNoLegacyParams(const json::Value& request,
+                           const std::vector<std::string_view>& expression_params,
+                           const std::vector<std::string_view>& legacy_params);
+// Parses an optional condition-style expression member ("ConditionExpression" or
+// "FilterExpression"); an absent member yields an empty (always true) Condition.
+Result<expr::Condition> ParseOptionalCondition(const json::Value& request, std::string_view param,
+                                               expr::ExpressionAttributes* attrs);
+// ProjectionExpression, or the legacy AttributesToGet list; nullopt when neither is given.
+Result<std::optional<expr::Projection>> ParseOptionalProjection(const json::Value& request,
+                                                                expr::ExpressionAttributes* attrs);
+
+// ---- ReturnValues ----
+enum class ReturnValues { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
+// Reads ReturnValues and checks it is one the operation allows (`allowed`), with DynamoDB's
+// message "Return values set to invalid value".
+Result<ReturnValues> ReadReturnValues(const json::Value& request,
+                                      std::initializer_list<ReturnValues> allowed);
+
+// ---- Consumed capacity (Developer Guide, "Read/write capacity mode") ----
+enum class CapacityMode { kNone, kTotal, kIndexes };
+CapacityMode ReadCapacityMode(const json::Value& request);
+// Read units for `bytes` read: 4 KB units, rounded up, at least 1; half for eventually
+// consistent reads.
+double ReadUnits(size_t bytes, bool consistent);
+// Write units for `bytes` written: 1 KB units, rounded up, at least 1.
+double WriteUnits(size_t bytes);
+
+struct ConsumedCapacity {
+  std::string table;
+  double table_units = 0;
+  std::map<std::string, double> index_units;  // GSIs
+  std::map<std::string, double> local_index_units;
+  double total() const;
+  // Writes "ConsumedCapacity": {...} (a member of the enclosing object) unless mode is kNone.
+  void WriteMember(CapacityMode mode, json::Writer* w) const;
+  // Writes the bare object (for the lists in batch and transaction responses).
+  void WriteObject(CapacityMode mode, json::Writer* w) const;
+};
+// Adds the write cost to the indexes of `table` of replacing `old_item` by `new_item` (either
+// may be empty): an index whose entry is added, changed or removed costs 1 KB units of the
+// projected entry; a moved entry costs both its delete and its put.
+void AddIndexWriteUnits(const storage::TableDef& table, const std::optional<Item>& old_item,
+                        const std::optional<Item>& new_item, ConsumedCapacity* cc);
+
+// ---- Responses ----
+void WriteKeyValue(json::Writer* w, std::string_view key);
+void WriteString(json::Writer* w, std::string_view s);
+
+}  // namespace cruddur::dynamo::api

@@ -1,0 +1,231 @@
+#include "dynamo/api/table_meta.h"
+
+#include "dynamo/api/common.h"
+
+namespace cruddur::dynamo::api {
+namespace {
+
+std::string_view AsView(const json::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+void WriteKeySchema(const storage::KeySchema& key, json::Writer* w) {
+  w->Key("KeySchema");
+  w->StartArray();
+  auto element = [&](const storage::KeyAttribute& a, const char* type) {
+    w->StartObject();
+    w->Key("AttributeName");
+    WriteString(w, a.name);
+    w->Key("KeyType");
+    w->String(type);
+    w->EndObject();
+  };
+  element(key.hash, "HASH");
+  if (key.range) element(*key.range, "RANGE");
+  w->EndArray();
+}
+
+void WriteThroughput(int64_t read, int64_t write, json::Writer* w) {
+  w->Key("ProvisionedThroughput");
+  w->StartObject();
+  w->Key("NumberOfDecreasesToday");
+  w->Int(0);
+  w->Key("ReadCapacityUnits");
+  w->Int64(read);
+  w->Key("WriteCapacityUnits");
+  w->Int64(write);
+  w->EndObject();
+}
+
+void WriteIndex(const ApiContext& ctx, const storage::TableDef& table,
+                const storage::IndexDef& index, const TableMeta& meta, bool global,
+                json::Writer* w) {
+  w->StartObject();
+  w->Key("IndexName");
+  WriteString(w, index.name);
+  WriteKeySchema(index.key, w);
+  w->Key("Projection");
+  w->StartObject();
+  w->Key("ProjectionType");
+  w->String(index.projection == storage::ProjectionType::kAll        ? "ALL"
+            : index.projection == storage::ProjectionType::kKeysOnly ? "KEYS_ONLY"
+                                                                      : "INCLUDE");
+  if (index.projection == storage::ProjectionType::kInclude) {
+    w->Key("NonKeyAttributes");
+    w->StartArray();
+    for (const auto& n : index.non_key_attributes) WriteString(w, n);
+    w->EndArray();
+  }
+  w->EndObject();
+  if (global) {
+    w->Key("IndexStatus");
+    w->String("ACTIVE");
+    auto it = meta.index_throughput.find(index.name);
+    auto [r, wr] = it == meta.index_throughput.end() ? std::pair<int64_t, int64_t>{0, 0}
+                                                     : it->second;
+    WriteThroughput(r, wr, w);
+  }
+  // Index sizes are "updated approximately every six hours" on AWS (DescribeTable); we report
+  // zero rather than pay for a count on every describe.
+  w->Key("IndexSizeBytes");
+  w->Int64(0);
+  w->Key("ItemCount");
+  w->Int64(0);
+  w->Key("IndexArn");
+  WriteString(w, TableArn(ctx, table.name) + "/index/" + index.name);
+  w->EndObject();
+}
+
+}  // namespace
+
+std::string TableMeta::Encode() const {
+  json::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("AttributeDefinitions");
+  w.StartArray();
+  for (const auto& [name, type] : attribute_definitions) {
+    w.StartArray();
+    WriteString(&w, name);
+    WriteString(&w, AttrTypeName(type));
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("PayPerRequest");
+  w.Bool(pay_per_request);
+  w.Key("Read");
+  w.Int64(read_units);
+  w.Key("Write");
+  w.Int64(write_units);
+  w.Key("IndexThroughput");
+  w.StartObject();
+  for (const auto& [name, rw] : index_throughput) {
+    WriteKeyValue(&w, name);
+    w.StartArray();
+    w.Int64(rw.first);
+    w.Int64(rw.second);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.Key("StreamEnabled");
+  w.Bool(stream_enabled);
+  w.Key("StreamViewType");
+  WriteString(&w, stream_view_type);
+  w.Key("Tags");
+  w.StartArray();
+  for (const auto& [k, v] : tags) {
+    w.StartArray();
+    WriteString(&w, k);
+    WriteString(&w, v);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("DeletionProtection");
+  w.Bool(deletion_protection);
+  w.Key("TableId");
+  WriteString(&w, table_id);
+  w.Key("Created");
+  w.Int64(created_micros);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<TableMeta> TableMeta::Decode(std::string_view text) {
+  json::Document doc;
+  CRUDDUR_RETURN_IF_ERROR(json::Parse(text, &doc));
+  TableMeta m;
+  try {
+    for (const auto& d : doc["AttributeDefinitions"].GetArray()) {
+      AttrType type = AttrType::kS;
+      ParseAttrType(AsView(d[1]), &type);
+      m.attribute_definitions.emplace_back(std::string(AsView(d[0])), type);
+    }
+    m.pay_per_request = doc["PayPerRequest"].GetBool();
+    m.read_units = doc["Read"].GetInt64();
+    m.write_units = doc["Write"].GetInt64();
+    for (const auto& e : doc["IndexThroughput"].GetObject()) {
+      m.index_throughput[std::string(AsView(e.name))] = {e.value[0].GetInt64(),
+                                                         e.value[1].GetInt64()};
+    }
+    m.stream_enabled = doc["StreamEnabled"].GetBool();
+    m.stream_view_type = std::string(AsView(doc["StreamViewType"]));
+    for (const auto& t : doc["Tags"].GetArray()) {
+      m.tags.emplace_back(std::string(AsView(t[0])), std::string(AsView(t[1])));
+    }
+    m.deletion_protection = doc["DeletionProtection"].GetBool();
+    m.table_id = std::string(AsView(doc["TableId"]));
+    m.created_micros = doc["Created"].GetInt64();
+  } catch (const json::JsonAssertion& e) {
+    return InternalError(std::string("Corrupt table metadata: ") + e.what());
+  }
+  return m;
+}
+
+void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table,
+                           std::string_view status, json::Writer* w) {
+  auto decoded = TableMeta::Decode(table.meta);
+  TableMeta meta = decoded.ok() ? std::move(decoded).value() : TableMeta();
+  storage::TableStats stats = ctx.engine->Stats(table);
+
+  w->StartObject();
+  w->Key("AttributeDefinitions");
+  w->StartArray();
+  for (const auto& [name, type] : meta.attribute_definitions) {
+    w->StartObject();
+    w->Key("AttributeName");
+    WriteString(w, name);
+    w->Key("AttributeType");
+    WriteString(w, AttrTypeName(type));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->Key("TableName");
+  WriteString(w, table.name);
+  WriteKeySchema(table.key, w);
+  w->Key("TableStatus");
+  WriteString(w, status);
+  w->Key("CreationDateTime");
+  w->Double(static_cast<double>(meta.created_micros / 1000) / 1000.0);
+  WriteThroughput(meta.read_units, meta.write_units, w);
+  w->Key("TableSizeBytes");
+  w->Int64(stats.size_bytes);
+  w->Key("ItemCount");
+  w->Int64(stats.item_count);
+  w->Key("TableArn");
+  WriteString(w, TableArn(ctx, table.name));
+  w->Key("TableId");
+  WriteString(w, meta.table_id);
+  if (meta.pay_per_request) {
+    w->Key("BillingModeSummary");
+    w->StartObject();
+    w->Key("BillingMode");
+    w->String("PAY_PER_REQUEST");
+    w->Key("LastUpdateToPayPerRequestDateTime");
+    w->Double(static_cast<double>(meta.created_micros / 1000) / 1000.0);
+    w->EndObject();
+  }
+  if (!table.lsis.empty()) {
+    w->Key("LocalSecondaryIndexes");
+    w->StartArray();
+    for (const auto& index : table.lsis) WriteIndex(ctx, table, index, meta, false, w);
+    w->EndArray();
+  }
+  if (!table.gsis.empty()) {
+    w->Key("GlobalSecondaryIndexes");
+    w->StartArray();
+    for (const auto& index : table.gsis) WriteIndex(ctx, table, index, meta, true, w);
+    w->EndArray();
+  }
+  if (meta.stream_enabled) {
+    w->Key("StreamSpecification");
+    w->StartObject();
+    w->Key("StreamEnabled");
+    w->Bool(true);
+    w->Key("StreamViewType");
+    WriteString(w, meta.stream_view_type);
+    w->EndObject();
+  }
+  w->Key("DeletionProtectionEnabled");
+  w->Bool(meta.deletion_protection);
+  w->EndObject();
+}
+
+}  // namespace cruddur::dynamo::api

@@ -1,0 +1,40 @@
+// What the API layer keeps about a table beyond what storage needs: attribute definitions,
+// billing and throughput, stream settings, tags, identity and creation time. Stored as JSON in
+// storage::TableDef::meta, and rendered as DynamoDB's TableDescription.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/json.h"
+#include "common/status.h"
+#include "dynamo/api/api.h"
+#include "dynamo/storage/engine.h"
+
+namespace cruddur::dynamo::api {
+
+struct TableMeta {
+  std::vector<std::pair<std::string, AttrType>> attribute_definitions;
+  bool pay_per_request = false;
+  int64_t read_units = 0, write_units = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> index_throughput;  // GSI -> (read, write)
+  bool stream_enabled = false;
+  std::string stream_view_type;
+  std::vector<std::pair<std::string, std::string>> tags;
+  bool deletion_protection = false;
+  std::string table_id;
+  int64_t created_micros = 0;
+
+  std::string Encode() const;
+  static Result<TableMeta> Decode(std::string_view text);
+};
+
+// Writes a TableDescription object (DescribeTable's "Table", CreateTable's and DeleteTable's
+// "TableDescription") with the given TableStatus.
+void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table,
+                           std::string_view status, json::Writer* w);
+
+}  // namespace cruddur::dynamo::api

@@ -1,0 +1,395 @@
+// CreateTable, DescribeTable, ListTables, DeleteTable.
+//
+// Tables are ACTIVE as soon as CreateTable returns (as in DynamoDB Local): there is no
+// provisioning to wait for, and boto3's `table_exists` waiter succeeds on its first poll.
+// Validation texts follow the service (API Reference, CreateTable "Errors"; the texts are the
+// ones the live service returns, as recorded by dynalite's validations).
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "dynamo/api/api.h"
+#include "dynamo/api/common.h"
+#include "dynamo/api/request_shape.h"
+#include "dynamo/api/table_meta.h"
+
+namespace cruddur::dynamo::api {
+namespace {
+
+Shape KeySchemaShape(bool enum_key_type) {
+  Shape key_type = NotNull(Str("KeyType"));
+  if (enum_key_type) key_type = Enum(key_type, {"HASH", "RANGE"});
+  return Length(NotNull(List("KeySchema", Struct("KeySchemaElement",
+                                                 {NotNull(Length(Str("AttributeName"), 1, 255)),
+                                                  key_type}))),
+                1, 2);
+}
+
+Shape ThroughputShape() {
+  return Struct("ProvisionedThroughput",
+                {Range(NotNull(Long("ReadCapacityUnits")), 1, std::nullopt),
+                 Range(NotNull(Long("WriteCapacityUnits")), 1, std::nullopt)});
+}
+
+Shape IndexShape(const char* struct_name) {
+  Shape index_name = IndexNameShape("IndexName");
+  index_name.not_null = true;
+  return Struct(struct_name,
+                {index_name, KeySchemaShape(false),
+                 NotNull(Struct("Projection",
+                                {Enum(Str("ProjectionType"), {"ALL", "INCLUDE", "KEYS_ONLY"}),
+                                 Length(List("NonKeyAttributes", Str("member")), 1, 20)})),
+                 ThroughputShape()});
+}
+
+const Shape& CreateTableShape() {
+  static const Shape shape = Struct(
+      "CreateTableInput",
+      {NotNull(List("AttributeDefinitions",
+                    Struct("AttributeDefinition",
+                           {NotNull(Length(Str("AttributeName"), 1, 255)),
+                            NotNull(Enum(Str("AttributeType"), {"B", "N", "S"}))}))),
+       TableNameShape(), KeySchemaShape(true),
+       List("LocalSecondaryIndexes", IndexShape("LocalSecondaryIndex")),
+       List("GlobalSecondaryIndexes", IndexShape("GlobalSecondaryIndex")),
+       Enum(Str("BillingMode"), {"PROVISIONED", "PAY_PER_REQUEST"}), ThroughputShape(),
+       Struct("StreamSpecification",
+              {NotNull(Bool("StreamEnabled")),
+               Enum(Str("StreamViewType"),
+                    {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"})}),
+       List("Tags", Struct("Tag", {NotNull(Length(Str("Key"), 1, 128)),
+                                   NotNull(Length(Str("Value"), 0, 256))})),
+       Enum(Str("TableClass"), {"STANDARD", "STANDARD_INFREQUENT_ACCESS"}),
+       Bool("DeletionProtectionEnabled")});
+  return shape;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+std::string JStr(const json::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+
+// Reads a KeySchema list (already shape-checked) into storage form, checking the rules shared
+// by the table and its indexes.
+Result<storage::KeySchema> ReadKeySchema(const json::Value& list,
+                                         const std::map<std::string, AttrType>& defs,
+                                         const std::vector<std::string>& def_names) {
+  std::vector<std::string> names;
+  for (const auto& e : list.GetArray()) names.push_back(JStr(e["AttributeName"]));
+  for (const auto& n : names) {
+    if (!defs.count(n)) {
+      return ValidationError(
+          "One or more parameter values were invalid: Some index key attributes are not defined "
+          "in AttributeDefinitions. Keys: [" +
+          Join(names) + "], AttributeDefinitions: [" + Join(def_names) + "]");
+    }
+  }
+  if (names.size() == 2 && names[0] == names[1]) {
+    return ValidationError(
+        "Both the Hash Key and the Range Key element in the KeySchema have the same name");
+  }
+  if (JStr(list[0]["KeyType"]) != "HASH") {
+    return ValidationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  if (names.size() == 2 && JStr(list[1]["KeyType"]) != "RANGE") {
+    return ValidationError(
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+  }
+  storage::KeySchema schema;
+  schema.hash = {names[0], defs.at(names[0])};
+  if (names.size() == 2) schema.range = storage::KeyAttribute{names[1], defs.at(names[1])};
+  return schema;
+}
+
+std::string NewTableId() {
+  // A random UUID (version 4) for DescribeTable's TableId.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace
+
+Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
+  CRUDDUR_RETURN_IF_ERROR(CheckShape(request, CreateTableShape()));
+
+  TableMeta meta;
+  std::string_view billing = StringMember(request, "BillingMode");
+  meta.pay_per_request = billing == "PAY_PER_REQUEST";
+  const json::Value* throughput = Member(request, "ProvisionedThroughput");
+  if (meta.pay_per_request) {
+    if (throughput != nullptr) {
+      return ValidationError(
+          "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+          "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+    }
+  } else {
+    if (throughput == nullptr) {
+      return ValidationError(
+          "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+          "must both be specified when BillingMode is PROVISIONED");
+    }
+    meta.read_units = *LongMember(*throughput, "ReadCapacityUnits");
+    meta.write_units = *LongMember(*throughput, "WriteCapacityUnits");
+    for (auto [units, name] : {std::pair{meta.read_units, "ReadCapacityUnits"},
+                               std::pair{meta.write_units, "WriteCapacityUnits"}}) {
+      if (units > 1000000000000LL) {
+        return ValidationError("Given value " + std::to_string(units) + " for " + name +
+                               " is out of bounds");
+      }
+    }
+  }
+
+  std::map<std::string, AttrType> defs;
+  std::vector<std::string> def_names;
+  for (const auto& d : request["AttributeDefinitions"].GetArray()) {
+    std::string name = JStr(d["AttributeName"]);
+    AttrType type;
+    ParseAttrType(JStr(d["AttributeType"]), &type);
+    if (defs.count(name)) {
+      return ValidationError("Cannot have two attributes with the same name");
+    }
+    defs.emplace(name, type);
+    def_names.push_back(name);
+    meta.attribute_definitions.emplace_back(name, type);
+  }
+
+  storage::TableDef def;
+  def.name = std::string(StringMember(request, "TableName"));
+  const json::Value& key_schema = request["KeySchema"];
+  if (key_schema.Size() > defs.size()) {
+    return ValidationError("Invalid KeySchema: Some index key attribute have no definition");
+  }
+  CRUDDUR_ASSIGN_OR_RETURN(def.key, ReadKeySchema(key_schema, defs, def_names));
+
+  std::set<std::string> used = {def.key.hash.name};
+  if (def.key.range) used.insert(def.key.range->name);
+  std::set<std::string> index_names;
+
+  auto read_index = [&](const json::Value& idx, bool global) -> Result<storage::IndexDef> {
+    storage::IndexDef index;
+    index.name = JStr(idx["IndexName"]);
+    CRUDDUR_ASSIGN_OR_RETURN(index.key, ReadKeySchema(idx["KeySchema"], defs, def_names));
+    if (!global) {
+      if (!index.key.range) {
+        return ValidationError(
+            "One or more parameter values were invalid: Index KeySchema does not have a range "
+            "key for index: " +
+            index.name);
+      }
+      if (index.key.hash.name != def.key.hash.name) {
+        return ValidationError(
+            "One or more parameter values were invalid: Index KeySchema does not have the same "
+            "leading hash key as table KeySchema for index: " +
+            index.name + ". index hash key: " + index.key.hash.name +
+            ", table hash key: " + def.key.hash.name);
+      }
+    }
+    const json::Value& projection = idx["Projection"];
+    std::string_view type = StringMember(projection, "ProjectionType");
+    if (type.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: Unknown ProjectionType: null");
+    }
+    const json::Value* non_key = Member(projection, "NonKeyAttributes");
+    if (non_key != nullptr && type != "INCLUDE") {
+      return ValidationError("One or more parameter values were invalid: ProjectionType is " +
+                             std::string(type) + ", but NonKeyAttributes is specified");
+    }
+    index.projection = type == "ALL"        ? storage::ProjectionType::kAll
+                       : type == "KEYS_ONLY" ? storage::ProjectionType::kKeysOnly
+                                             : storage::ProjectionType::kInclude;
+    if (non_key != nullptr) {
+      for (const auto& n : non_key->GetArray()) index.non_key_attributes.push_back(JStr(n));
+    }
+    const json::Value* tp = Member(idx, "ProvisionedThroughput");
+    if (global) {
+      if (meta.pay_per_request && tp != nullptr) {
+        return ValidationError(
+            "One or more parameter values were invalid: ProvisionedThroughput should not be "
+            "specified for index: " +
+            index.name + " when BillingMode is PAY_PER_REQUEST");
+      }
+      if (!meta.pay_per_request && tp == nullptr) {
+        return ValidationError(
+            "One or more parameter values were invalid: ProvisionedThroughput must be specified "
+            "for index: " +
+            index.name);
+      }
+      if (tp != nullptr) {
+        meta.index_throughput[index.name] = {*LongMember(*tp, "ReadCapacityUnits"),
+                                             *LongMember(*tp, "WriteCapacityUnits")};
+      }
+    }
+    if (!index_names.insert(index.name).second) {
+      return ValidationError(
+          "One or more parameter values were invalid: Duplicate index name: " + index.name);
+    }
+    used.insert(index.key.hash.name);
+    if (index.key.range) used.insert(index.key.range->name);
+    return index;
+  };
+
+  if (const json::Value* lsis = Member(request, "LocalSecondaryIndexes")) {
+    if (lsis->Empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty");
+    }
+    if (!def.key.range) {
+      return ValidationError(
+          "One or more parameter values were invalid: Table KeySchema does not have a range key, "
+          "which is required when specifying a LocalSecondaryIndex");
+    }
+    for (const auto& idx : lsis->GetArray()) {
+      CRUDDUR_ASSIGN_OR_RETURN(storage::IndexDef index, read_index(idx, false));
+      def.lsis.push_back(std::move(index));
+    }
+    if (def.lsis.size() > 5) {
+      return ValidationError(
+          "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds "
+          "per-table limit of 5");
+    }
+  }
+  if (const json::Value* gsis = Member(request, "GlobalSecondaryIndexes")) {
+    if (gsis->Empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty");
+    }
+    for (const auto& idx : gsis->GetArray()) {
+      CRUDDUR_ASSIGN_OR_RETURN(storage::IndexDef index, read_index(idx, true));
+      def.gsis.push_back(std::move(index));
+    }
+    if (def.gsis.size() > 20) {
+      return ValidationError(
+          "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the "
+          "per-table limit of 20");
+    }
+  }
+
+  if (used.size() != defs.size()) {
+    std::vector<std::string> used_list(used.begin(), used.end());
+    return ValidationError(
+        "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+        "AttributeDefinitions: [" +
+        Join(def_names) + "], keys used: [" + Join(used_list) + "]");
+  }
+
+  if (const json::Value* stream = Member(request, "StreamSpecification")) {
+    meta.stream_enabled = BoolMember(*stream, "StreamEnabled", false);
+    meta.stream_view_type = std::string(StringMember(*stream, "StreamViewType"));
+    if (meta.stream_enabled && meta.stream_view_type.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: You must specify a StreamViewType when "
+          "enabling streams");
+    }
+    if (!meta.stream_enabled && !meta.stream_view_type.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: You cannot specify a StreamViewType when "
+          "disabling streams");
+    }
+  }
+  if (const json::Value* tags = Member(request, "Tags")) {
+    for (const auto& t : tags->GetArray()) meta.tags.emplace_back(JStr(t["Key"]), JStr(t["Value"]));
+  }
+  meta.deletion_protection = BoolMember(request, "DeletionProtectionEnabled", false);
+  meta.table_id = NewTableId();
+  meta.created_micros = ctx.now_micros();
+  def.meta = meta.Encode();
+
+  std::string name = def.name;
+  Status st = ctx.engine->CreateTable(std::move(def));
+  if (st.code() == ErrorCode::kResourceInUse) {
+    return InUseError("Table already exists: " + name);
+  }
+  CRUDDUR_RETURN_IF_ERROR(st);
+  auto created = ctx.engine->GetTable(name);
+  if (!created) return InternalError("table vanished after creation");
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, *created, "ACTIVE", out);
+  out->EndObject();
+  return Status::Ok();
+}
+
+Status DescribeTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
+  static const Shape shape = Struct("DescribeTableInput", {TableNameShape()});
+  CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
+  std::string_view name = StringMember(request, "TableName");
+  auto table = ctx.engine->GetTable(name);
+  if (!table) {
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  }
+  out->StartObject();
+  out->Key("Table");
+  WriteTableDescription(ctx, *table, "ACTIVE", out);
+  out->EndObject();
+  return Status::Ok();
+}
+
+Status ListTables(ApiContext& ctx, const json::Value& request, json::Writer* out) {
+  static const Shape shape =
+      Struct("ListTablesInput", {TableNameShape("ExclusiveStartTableName", false),
+                                 Range(Long("Limit"), 1, 100)});
+  CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
+  std::string_view start = StringMember(request, "ExclusiveStartTableName");
+  size_t limit = static_cast<size_t>(LongMember(request, "Limit").value_or(100));
+
+  std::vector<std::string> names = ctx.engine->ListTables();  // sorted
+  auto it = start.empty() ? names.begin()
+                          : std::upper_bound(names.begin(), names.end(), std::string(start));
+  out->StartObject();
+  out->Key("TableNames");
+  out->StartArray();
+  size_t n = 0;
+  for (; it != names.end() && n < limit; ++it, ++n) WriteString(out, *it);
+  out->EndArray();
+  // LastEvaluatedTableName only when the page was cut short by Limit and more names follow.
+  if (n == limit && it != names.end()) {
+    out->Key("LastEvaluatedTableName");
+    WriteString(out, *(it - 1));
+  }
+  out->EndObject();
+  return Status::Ok();
+}
+
+Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
+  static const Shape shape = Struct("DeleteTableInput", {TableNameShape()});
+  CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
+  std::string_view name = StringMember(request, "TableName");
+  auto table = ctx.engine->GetTable(name);
+  if (!table) {
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  }
+  CRUDDUR_ASSIGN_OR_RETURN(TableMeta meta, TableMeta::Decode(table->meta));
+  if (meta.deletion_protection) {
+    return ValidationError("Resource cannot be deleted as it is currently protected against "
+                           "deletion. Disable deletion protection first.");
+  }
+  // Describe first: the description carries the item count at deletion, as AWS's does.
+  json::StringBuffer described;
+  json::Writer dw(described);
+  WriteTableDescription(ctx, *table, "DELETING", &dw);
+  Status st = ctx.engine->DeleteTable(name);
+  if (st.code() == ErrorCode::kResourceNotFound) {
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  }
+  CRUDDUR_RETURN_IF_ERROR(st);
+  out->StartObject();
+  out->Key("TableDescription");
+  out->RawValue(described.GetString(), described.GetSize(), rapidjson::kObjectType);
+  out->EndObject();
+  return Status::Ok();
+}
+
+}  // namespace cruddur::dynamo::api

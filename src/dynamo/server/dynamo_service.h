@@ -1,0 +1,56 @@
+// The DynamoDB JSON 1.0 protocol over HTTP: turns an HTTP request into an operation call and
+// its result (or error) into the HTTP response AWS clients expect.
+//
+// Request handling, in the order the service checks (dynalite documents the live service's
+// order): GET -> health answer; not POST or a foreign Content-Type -> 404
+// UnknownOperationException; body not JSON -> SerializationException; X-Amz-Target not
+// `DynamoDB_20120810.<Operation>` -> UnknownOperationException; no or malformed SigV4
+// Authorization -> MissingAuthenticationToken / IncompleteSignature; then the operation.
+// Every response carries x-amzn-RequestId and x-amz-crc32 (the CRC32 of the body, which the
+// AWS SDKs verify).
+//
+// Errors are rendered here and only here: {"__type":"com.amazonaws.dynamodb.v20120810#<Name>",
+// "message":"..."} plus any details (CancellationReasons, Item), HTTP 400, or 500 for internal
+// faults. An exception escaping an operation (which would be a bug) becomes an
+// InternalServerError, never a crash.
+//
+// Thread-safety: Handle may be called concurrently from any number of threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "dynamo/api/api.h"
+#include "dynamo/storage/engine.h"
+#include "net/http_server.h"
+
+namespace cruddur::dynamo {
+
+struct DynamoServiceOptions {
+  std::string region = "us-east-1";
+};
+
+class DynamoService {
+ public:
+  // `engine` must outlive the service.
+  DynamoService(storage::Engine* engine, DynamoServiceOptions options);
+  ~DynamoService();
+
+  void Handle(const net::HttpRequest& request, net::HttpResponse* response);
+
+  // Runs one operation on a JSON body, without HTTP; returns the response body or the error.
+  // For embedding (the in-process client) and tests.
+  Result<std::string> Execute(std::string_view operation, std::string_view body);
+
+  // The error body for `status`, as sent on the wire.
+  static std::string ErrorBody(const Status& status);
+  // The body of a refused request (limits hit in the HTTP layer), e.g. an oversized body.
+  static net::HttpResponse RefusedResponse(net::HttpErrorKind kind);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cruddur::dynamo

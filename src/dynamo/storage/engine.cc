@@ -1,0 +1,1059 @@
+// RocksDB layout (all integers big-endian so that memcmp order is numeric order):
+//
+//   meta   "n"                  -> next table id (8 bytes)
+//          "t" + table name     -> EncodeTableDef(def)
+//   items  tid(8) | h(4) | pk | sk                              -> EncodeItem(item)
+//   index  tid(8) | iid(4) | h(4) | ipk | isk | pk | sk          -> EncodeItem(projected item)
+//   stats  tid(8)               -> item count (8, LE) | size bytes (8, LE), merged by addition
+//   stream opaque keys and values (WriteBatch::PutRaw)
+//
+// pk/sk/ipk/isk are key_codec encodings, which are self-delimiting and memcmp-ordered, so a
+// partition is a contiguous key range sorted by sort key, and one table (or index) is the
+// contiguous range of its id prefix: DeleteTable is one DeleteRange per family, and no range
+// read ever has to step over another table's or partition's keys. h is a hash of the encoded
+// partition key placed before it, so a Scan returns items in hash order as DynamoDB's does
+// ("Scan" in the Developer Guide: results are not ordered by key) and Segment/TotalSegments
+// ("Parallel scan") split the 32-bit hash space into even slices. The hash is persisted inside
+// every key: it must never change.
+//
+// Stats are kept in memory (atomics) for DescribeTable's ItemCount/TableSizeBytes and persisted
+// with a merge operator in the same batch as each write: concurrent writers to different keys
+// never read-modify-write the counter, and a restart recovers the exact values.
+#include "dynamo/storage/engine.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "dynamo/model/item_codec.h"
+#include "dynamo/model/key_codec.h"
+
+namespace cruddur::dynamo::storage {
+
+const IndexDef* TableDef::FindIndex(std::string_view index_name) const {
+  for (const auto* list : {&gsis, &lsis}) {
+    for (const IndexDef& index : *list) {
+      if (index.name == index_name) return &index;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr char kMetaFamily[] = "meta";
+constexpr char kItemsFamily[] = "items";
+constexpr char kIndexFamily[] = "index";
+constexpr char kStatsFamily[] = "stats";
+constexpr char kStreamFamily[] = "stream";
+constexpr char kNextTableIdKey[] = "n";
+constexpr char kTableKeyPrefix = 't';
+constexpr uint8_t kTableDefVersion = 1;
+// Lock stripes for BeginWrite. Collisions only serialize unrelated keys, never deadlock,
+// because stripes are always taken in ascending order.
+constexpr size_t kLockStripes = 4096;
+
+// ---- Byte helpers ----
+
+void PutBigEndian(uint64_t v, int bytes, std::string* out) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t GetBigEndian(std::string_view in) {
+  uint64_t v = 0;
+  for (char c : in) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void PutString(std::string_view s, std::string* out) {
+  PutVarint(s.size(), out);
+  out->append(s);
+}
+
+// The smallest string greater than every string that starts with `prefix`; empty when there
+// is none (prefix all 0xff), which callers treat as "no upper bound".
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto last = static_cast<uint8_t>(prefix.back());
+    if (last != 0xff) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+// The smallest string greater than `key` itself.
+std::string KeySuccessor(std::string key) {
+  key.push_back('\0');
+  return key;
+}
+
+// FNV-1a with MurmurHash3's finalizer, so that even the top bits (which pick the Scan segment)
+// are well mixed for short, similar keys. Persisted in keys: do not change.
+uint32_t PartitionHash(std::string_view encoded_pk) {
+  uint32_t h = 2166136261u;
+  for (char c : encoded_pk) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 16777619u;
+  }
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+// ---- Key encoding ----
+
+std::string TablePrefix(uint64_t table_id) {
+  std::string out;
+  PutBigEndian(table_id, 8, &out);
+  return out;
+}
+
+std::string IndexPrefix(uint64_t table_id, uint32_t index_id) {
+  std::string out = TablePrefix(table_id);
+  PutBigEndian(index_id, 4, &out);
+  return out;
+}
+
+// Appends the encoding of the key attribute `attr` of `item`. DynamoDB's texts for a missing
+// key or a wrong type ("One or more parameter values were invalid: ...").
+Status AppendKeyAttribute(const Item& item, const KeyAttribute& attr, std::string* out) {
+  auto it = item.find(attr.name);
+  if (it == item.end()) {
+    return ValidationError("One or more parameter values were invalid: Missing the key " +
+                           attr.name + " in the item");
+  }
+  if (it->second.type != attr.type) {
+    return ValidationError("One or more parameter values were invalid: Type mismatch for key " +
+                           attr.name + " expected: " + std::string(AttrTypeName(attr.type)) +
+                           " actual: " + std::string(AttrTypeName(it->second.type)));
+  }
+  EncodeKeyValue(it->second, out);
+  return Status::Ok();
+}
+
+// Appends h | pk to `out` for a partition key value.
+void AppendPartition(const AttributeValue& hash, std::string* out) {
+  std::string pk;
+  EncodeKeyValue(hash, &pk);
+  PutBigEndian(PartitionHash(pk), 4, out);
+  out->append(pk);
+}
+
+// Appends h | pk | sk of `item` under `schema`.
+Status AppendPrimaryKey(const Item& item, const KeySchema& schema, std::string* out) {
+  std::string pk;
+  CRUDDUR_RETURN_IF_ERROR(AppendKeyAttribute(item, schema.hash, &pk));
+  PutBigEndian(PartitionHash(pk), 4, out);
+  out->append(pk);
+  if (schema.range) CRUDDUR_RETURN_IF_ERROR(AppendKeyAttribute(item, *schema.range, out));
+  return Status::Ok();
+}
+
+Result<std::string> ItemKey(const TableDef& table, const Item& item) {
+  std::string key = TablePrefix(table.id);
+  CRUDDUR_RETURN_IF_ERROR(AppendPrimaryKey(item, table.key, &key));
+  return key;
+}
+
+// The index entry key of `item`, or nullopt when the index does not cover the item (sparse:
+// an index key attribute is missing or of another type). `item` must hold the table keys.
+std::optional<std::string> IndexEntryKey(const TableDef& table, const IndexDef& index,
+                                         const Item& item) {
+  std::string key = IndexPrefix(table.id, index.id);
+  if (!AppendPrimaryKey(item, index.key, &key).ok()) return std::nullopt;
+  if (!AppendKeyAttribute(item, table.key.hash, &key).ok()) return std::nullopt;
+  if (table.key.range && !AppendKeyAttribute(item, *table.key.range, &key).ok()) {
+    return std::nullopt;
+  }
+  return key;
+}
+
+// What an index stores of an item ("Projections" in the Developer Guide): the table and index
+// keys always; with INCLUDE the listed attributes too; with ALL everything.
+Item Project(const TableDef& table, const IndexDef& index, const Item& item) {
+  if (index.projection == ProjectionType::kAll) return item;
+  Item out;
+  auto copy = [&](const std::string& name) {
+    auto it = item.find(name);
+    if (it != item.end()) out.insert(*it);
+  };
+  copy(table.key.hash.name);
+  if (table.key.range) copy(table.key.range->name);
+  copy(index.key.hash.name);
+  if (index.key.range) copy(index.key.range->name);
+  if (index.projection == ProjectionType::kInclude) {
+    for (const std::string& name : index.non_key_attributes) copy(name);
+  }
+  return out;
+}
+
+// ---- Table definitions ----
+
+void PutKeyAttribute(const KeyAttribute& attr, std::string* out) {
+  PutString(attr.name, out);
+  out->push_back(static_cast<char>(attr.type));
+}
+
+void PutKeySchema(const KeySchema& schema, std::string* out) {
+  PutKeyAttribute(schema.hash, out);
+  out->push_back(schema.range ? 1 : 0);
+  if (schema.range) PutKeyAttribute(*schema.range, out);
+}
+
+void PutIndexes(const std::vector<IndexDef>& indexes, std::string* out) {
+  PutVarint(indexes.size(), out);
+  for (const IndexDef& index : indexes) {
+    PutString(index.name, out);
+    PutKeySchema(index.key, out);
+    out->push_back(static_cast<char>(index.projection));
+    PutVarint(index.non_key_attributes.size(), out);
+    for (const std::string& name : index.non_key_attributes) PutString(name, out);
+    PutVarint(index.id, out);
+  }
+}
+
+std::string EncodeTableDef(const TableDef& def) {
+  std::string out;
+  out.push_back(static_cast<char>(kTableDefVersion));
+  PutVarint(def.id, &out);
+  PutString(def.name, &out);
+  PutKeySchema(def.key, &out);
+  PutIndexes(def.gsis, &out);
+  PutIndexes(def.lsis, &out);
+  PutString(def.meta, &out);
+  return out;
+}
+
+// Bounds-checked reader for EncodeTableDef's output; any inconsistency sets ok = false.
+class DefReader {
+ public:
+  explicit DefReader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_ && in_.empty(); }
+
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) break;
+      auto byte = static_cast<uint8_t>(in_.front());
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    ok_ = false;
+    return 0;
+  }
+  uint8_t Byte() {
+    if (in_.empty()) {
+      ok_ = false;
+      return 0;
+    }
+    auto byte = static_cast<uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    return byte;
+  }
+  std::string String() {
+    uint64_t len = Varint();
+    if (len > in_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.substr(0, len));
+    in_.remove_prefix(len);
+    return s;
+  }
+  KeyAttribute Attribute() {
+    KeyAttribute attr;
+    attr.name = String();
+    uint8_t type = Byte();
+    if (type != static_cast<uint8_t>(AttrType::kS) && type != static_cast<uint8_t>(AttrType::kN) &&
+        type != static_cast<uint8_t>(AttrType::kB)) {
+      ok_ = false;
+    }
+    attr.type = static_cast<AttrType>(type);
+    return attr;
+  }
+  KeySchema Schema() {
+    KeySchema schema;
+    schema.hash = Attribute();
+    if (Byte() != 0) schema.range = Attribute();
+    return schema;
+  }
+  std::vector<IndexDef> Indexes() {
+    std::vector<IndexDef> indexes;
+    uint64_t count = Varint();
+    for (uint64_t i = 0; i < count && ok_; ++i) {
+      IndexDef index;
+      index.name = String();
+      index.key = Schema();
+      uint8_t projection = Byte();
+      if (projection > static_cast<uint8_t>(ProjectionType::kInclude)) ok_ = false;
+      index.projection = static_cast<ProjectionType>(projection);
+      uint64_t names = Varint();
+      for (uint64_t j = 0; j < names && ok_; ++j) index.non_key_attributes.push_back(String());
+      index.id = static_cast<uint32_t>(Varint());
+      indexes.push_back(std::move(index));
+    }
+    return indexes;
+  }
+
+ private:
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+Result<TableDef> DecodeTableDef(std::string_view bytes) {
+  DefReader reader(bytes);
+  TableDef def;
+  if (reader.Byte() != kTableDefVersion) {
+    return InternalError("Corrupt table definition: unknown version");
+  }
+  def.id = reader.Varint();
+  def.name = reader.String();
+  def.key = reader.Schema();
+  def.gsis = reader.Indexes();
+  def.lsis = reader.Indexes();
+  def.meta = reader.String();
+  if (!reader.ok()) return InternalError("Corrupt table definition");
+  return def;
+}
+
+// ---- Stats ----
+
+std::string EncodeStatsDelta(int64_t count, int64_t bytes) {
+  std::string out(16, '\0');
+  auto c = static_cast<uint64_t>(count);
+  auto b = static_cast<uint64_t>(bytes);
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((c >> (8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((b >> (8 * i)) & 0xff);
+  }
+  return out;
+}
+
+bool DecodeStats(std::string_view in, int64_t* count, int64_t* bytes) {
+  if (in.size() != 16) return false;
+  uint64_t c = 0;
+  uint64_t b = 0;
+  for (int i = 7; i >= 0; --i) {
+    c = (c << 8) | static_cast<uint8_t>(in[i]);
+    b = (b << 8) | static_cast<uint8_t>(in[8 + i]);
+  }
+  *count = static_cast<int64_t>(c);
+  *bytes = static_cast<int64_t>(b);
+  return true;
+}
+
+class StatsAddOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    int64_t count = 0;
+    int64_t bytes = 0;
+    if (existing != nullptr && !DecodeStats(existing->ToStringView(), &count, &bytes)) {
+      return false;
+    }
+    int64_t add_count = 0;
+    int64_t add_bytes = 0;
+    if (!DecodeStats(value.ToStringView(), &add_count, &add_bytes)) return false;
+    *new_value = EncodeStatsDelta(count + add_count, bytes + add_bytes);
+    return true;
+  }
+  const char* Name() const override { return "CruddurStatsAdd"; }
+};
+
+struct Counters {
+  std::atomic<int64_t> item_count{0};
+  std::atomic<int64_t> size_bytes{0};
+};
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return InternalError("Storage corruption: " + s.ToString());
+  return IoError("Storage error: " + s.ToString());
+}
+
+Status TableNotFound(std::string_view name) {
+  return NotFoundError("Requested resource not found: Table: " + std::string(name) + " not found");
+}
+
+// ---- Iterators ----
+
+class StatusIterator : public ItemIterator {
+ public:
+  explicit StatusIterator(Status status) : status_(std::move(status)) {}
+  bool Next() override { return false; }
+  const Item& item() const override { return item_; }
+  size_t size() const override { return 0; }
+  Status status() const override { return status_; }
+
+ private:
+  Status status_;
+  Item item_;
+};
+
+// Decodes the values of one key range [lower, upper) in either direction. The bounds are
+// handed to RocksDB as iterate_lower_bound/iterate_upper_bound, so it never reads past them.
+class RangeIterator : public ItemIterator {
+ public:
+  RangeIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string lower,
+                std::string upper, bool forward)
+      : lower_(std::move(lower)), upper_(std::move(upper)), forward_(forward) {
+    lower_slice_ = rocksdb::Slice(lower_);
+    upper_slice_ = rocksdb::Slice(upper_);
+    rocksdb::ReadOptions options;
+    options.iterate_lower_bound = &lower_slice_;
+    if (!upper_.empty()) options.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(options, family));
+  }
+
+  bool Next() override {
+    if (!status_.ok()) return false;
+    if (!started_) {
+      started_ = true;
+      if (forward_) {
+        it_->Seek(lower_slice_);
+      } else if (upper_.empty()) {
+        it_->SeekToLast();
+      } else {
+        it_->SeekForPrev(upper_slice_);
+        if (it_->Valid() && it_->key().compare(upper_slice_) >= 0) it_->Prev();
+      }
+    } else if (forward_) {
+      it_->Next();
+    } else {
+      it_->Prev();
+    }
+    if (!it_->Valid()) {
+      status_ = FromRocks(it_->status());
+      return false;
+    }
+    Result<Item> decoded = DecodeItem(it_->value().ToStringView());
+    if (!decoded.ok()) {
+      status_ = decoded.TakeStatus();
+      return false;
+    }
+    item_ = std::move(decoded).value();
+    size_ = ItemSize(item_);
+    return true;
+  }
+  const Item& item() const override { return item_; }
+  size_t size() const override { return size_; }
+  Status status() const override { return status_; }
+
+ private:
+  std::string lower_;
+  std::string upper_;
+  rocksdb::Slice lower_slice_;
+  rocksdb::Slice upper_slice_;
+  bool forward_;
+  bool started_ = false;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  Item item_;
+  size_t size_ = 0;
+  Status status_;
+};
+
+}  // namespace
+
+// ---- Engine::Impl ----
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<rocksdb::Env> mem_env;  // in_memory only; outlives db
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* items = nullptr;
+  rocksdb::ColumnFamilyHandle* index = nullptr;
+  rocksdb::ColumnFamilyHandle* stats = nullptr;
+  rocksdb::ColumnFamilyHandle* stream = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::WriteOptions write_options;
+
+  // Guards the table maps. Commit holds it shared while it writes, DeleteTable exclusively, so
+  // no write can land in a table after its DeleteRange.
+  mutable std::shared_mutex tables_mu;
+  std::map<std::string, std::shared_ptr<const TableDef>, std::less<>> tables;
+  std::unordered_map<uint64_t, std::shared_ptr<Counters>> counters;
+  // Serializes CreateTable/DeleteTable/SetTableMeta (and the id counter).
+  std::mutex ddl_mu;
+  uint64_t next_table_id = 1;
+
+  std::unique_ptr<std::mutex[]> stripes{new std::mutex[kLockStripes]};
+
+  ~Impl() {
+    if (db) {
+      for (rocksdb::ColumnFamilyHandle* handle : handles) {
+        db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+      }
+      db.reset();
+    }
+  }
+
+  rocksdb::ColumnFamilyHandle* Raw(RawFamily family) const {
+    switch (family) {
+      case RawFamily::kStream:
+        return stream;
+    }
+    return stream;
+  }
+
+  Result<std::optional<Item>> ReadItem(const rocksdb::ReadOptions& options,
+                                       const std::string& key) const {
+    std::string value;
+    rocksdb::Status s = db->Get(options, items, key, &value);
+    if (s.IsNotFound()) return std::optional<Item>();
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(s));
+    CRUDDUR_ASSIGN_OR_RETURN(Item item, DecodeItem(value));
+    return std::optional<Item>(std::move(item));
+  }
+
+  Status Load() {
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, kNextTableIdKey, &value);
+    if (s.ok()) {
+      if (value.size() != 8) return InternalError("Corrupt table id counter");
+      next_table_id = GetBigEndian(value);
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+    std::string lower(1, kTableKeyPrefix);
+    std::string upper = PrefixSuccessor(lower);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, meta));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      CRUDDUR_ASSIGN_OR_RETURN(TableDef def, DecodeTableDef(it->value().ToStringView()));
+      auto counter = std::make_shared<Counters>();
+      std::string stats_value;
+      s = db->Get(rocksdb::ReadOptions(), stats, TablePrefix(def.id), &stats_value);
+      if (s.ok()) {
+        int64_t count = 0;
+        int64_t bytes = 0;
+        if (!DecodeStats(stats_value, &count, &bytes)) return InternalError("Corrupt stats");
+        counter->item_count = count;
+        counter->size_bytes = bytes;
+      } else if (!s.IsNotFound()) {
+        return FromRocks(s);
+      }
+      counters[def.id] = std::move(counter);
+      std::string name = def.name;
+      tables[name] = std::make_shared<const TableDef>(std::move(def));
+    }
+    return FromRocks(it->status());
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->write_options.sync = options.sync;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  if (options.in_memory) {
+    impl->mem_env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    db_options.env = impl->mem_env.get();
+  }
+  rocksdb::ColumnFamilyOptions plain;
+  rocksdb::ColumnFamilyOptions stats_options;
+  stats_options.merge_operator = std::make_shared<StatsAddOperator>();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {kMetaFamily, plain},
+      {kItemsFamily, plain},
+      {kIndexFamily, plain},
+      {kStatsFamily, stats_options},
+      {kStreamFamily, plain},
+  };
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &impl->handles, &db);
+  if (!s.ok()) return IoError("Cannot open storage at " + options.path + ": " + s.ToString());
+  impl->db.reset(db);
+  impl->meta = impl->handles[1];
+  impl->items = impl->handles[2];
+  impl->index = impl->handles[3];
+  impl->stats = impl->handles[4];
+  impl->stream = impl->handles[5];
+  CRUDDUR_RETURN_IF_ERROR(impl->Load());
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+// ---- Tables ----
+
+Status Engine::CreateTable(TableDef def) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  if (GetTable(def.name) != nullptr) {
+    return InUseError("Table already exists: " + def.name);
+  }
+  def.id = impl_->next_table_id;
+  uint32_t next_index_id = 1;
+  for (auto* list : {&def.gsis, &def.lsis}) {
+    for (IndexDef& index : *list) index.id = next_index_id++;
+  }
+  rocksdb::WriteBatch batch;
+  std::string next_id;
+  PutBigEndian(def.id + 1, 8, &next_id);
+  batch.Put(impl_->meta, kNextTableIdKey, next_id);
+  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + def.name, EncodeTableDef(def));
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+  impl_->next_table_id = def.id + 1;
+  std::unique_lock lock(impl_->tables_mu);
+  impl_->counters[def.id] = std::make_shared<Counters>();
+  std::string name = def.name;
+  impl_->tables[name] = std::make_shared<const TableDef>(std::move(def));
+  return Status::Ok();
+}
+
+Status Engine::DeleteTable(std::string_view name) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::unique_lock lock(impl_->tables_mu);
+  auto it = impl_->tables.find(name);
+  if (it == impl_->tables.end()) return TableNotFound(name);
+  uint64_t id = it->second->id;
+  std::string begin = TablePrefix(id);
+  std::string end = TablePrefix(id + 1);
+  rocksdb::WriteBatch batch;
+  batch.Delete(impl_->meta, std::string(1, kTableKeyPrefix) + std::string(name));
+  batch.Delete(impl_->stats, begin);
+  batch.DeleteRange(impl_->items, begin, end);
+  batch.DeleteRange(impl_->index, begin, end);
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+  impl_->tables.erase(it);
+  impl_->counters.erase(id);
+  return Status::Ok();
+}
+
+std::shared_ptr<const TableDef> Engine::GetTable(std::string_view name) const {
+  std::shared_lock lock(impl_->tables_mu);
+  auto it = impl_->tables.find(name);
+  return it == impl_->tables.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Engine::ListTables() const {
+  std::shared_lock lock(impl_->tables_mu);
+  std::vector<std::string> names;
+  names.reserve(impl_->tables.size());
+  for (const auto& [name, def] : impl_->tables) names.push_back(name);
+  return names;
+}
+
+Status Engine::SetTableMeta(std::string_view name, std::string meta) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::shared_ptr<const TableDef> current = GetTable(name);
+  if (current == nullptr) return TableNotFound(name);
+  auto updated = std::make_shared<TableDef>(*current);
+  updated->meta = std::move(meta);
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta,
+                                                   std::string(1, kTableKeyPrefix) + updated->name,
+                                                   EncodeTableDef(*updated))));
+  std::unique_lock lock(impl_->tables_mu);
+  impl_->tables[updated->name] = std::move(updated);
+  return Status::Ok();
+}
+
+TableStats Engine::Stats(const TableDef& table) const {
+  std::shared_lock lock(impl_->tables_mu);
+  auto it = impl_->counters.find(table.id);
+  if (it == impl_->counters.end()) return {};
+  return {it->second->item_count.load(), it->second->size_bytes.load()};
+}
+
+// ---- Reads ----
+
+Result<std::optional<Item>> Engine::Get(const TableDef& table, const Item& key) const {
+  CRUDDUR_ASSIGN_OR_RETURN(std::string item_key, ItemKey(table, key));
+  return impl_->ReadItem(rocksdb::ReadOptions(), item_key);
+}
+
+Result<std::vector<std::optional<Item>>> Engine::GetMany(
+    const std::vector<std::pair<const TableDef*, Item>>& keys) const {
+  std::vector<std::string> item_keys;
+  item_keys.reserve(keys.size());
+  for (const auto& [table, key] : keys) {
+    CRUDDUR_ASSIGN_OR_RETURN(std::string item_key, ItemKey(*table, key));
+    item_keys.push_back(std::move(item_key));
+  }
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::vector<std::optional<Item>> items;
+  items.reserve(keys.size());
+  Status status;
+  for (const std::string& item_key : item_keys) {
+    Result<std::optional<Item>> item = impl_->ReadItem(options, item_key);
+    if (!item.ok()) {
+      status = item.TakeStatus();
+      break;
+    }
+    items.push_back(std::move(item).value());
+  }
+  impl_->db->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  return items;
+}
+
+std::unique_ptr<ItemIterator> Engine::Query(const TableDef& table, const IndexDef* index,
+                                            const AttributeValue& hash, const SortRange& range,
+                                            bool forward, const Item* exclusive_start_key) const {
+  const KeySchema& schema = index != nullptr ? index->key : table.key;
+  if (hash.type != schema.hash.type) {
+    return std::make_unique<StatusIterator>(
+        ValidationError("Query condition missed key schema element: " + schema.hash.name));
+  }
+  std::string partition =
+      index != nullptr ? IndexPrefix(table.id, index->id) : TablePrefix(table.id);
+  AppendPartition(hash, &partition);
+
+  // Key layout after the partition: the (index) sort key, then for an index the table keys.
+  // Every component is self-delimiting, so "all keys whose sort key is v" is the prefix
+  // partition|enc(v) and its PrefixSuccessor bounds it from above.
+  std::string lower = partition;
+  std::string upper = PrefixSuccessor(partition);
+  if (range.op != SortRange::Op::kAll) {
+    if (!schema.range || range.value.type != schema.range->type ||
+        (range.op == SortRange::Op::kBetween && range.value2.type != schema.range->type) ||
+        (range.op == SortRange::Op::kBeginsWith && schema.range->type == AttrType::kN)) {
+      return std::make_unique<StatusIterator>(ValidationError("Query key condition not supported"));
+    }
+    std::string with_value = partition;
+    EncodeKeyValue(range.value, &with_value);
+    switch (range.op) {
+      case SortRange::Op::kAll:
+        break;
+      case SortRange::Op::kEq:
+        lower = with_value;
+        upper = PrefixSuccessor(with_value);
+        break;
+      case SortRange::Op::kLt:
+        upper = with_value;
+        break;
+      case SortRange::Op::kLe:
+        upper = PrefixSuccessor(with_value);
+        break;
+      case SortRange::Op::kGt:
+        lower = PrefixSuccessor(with_value);
+        break;
+      case SortRange::Op::kGe:
+        lower = with_value;
+        break;
+      case SortRange::Op::kBetween: {
+        lower = with_value;
+        std::string with_value2 = partition;
+        EncodeKeyValue(range.value2, &with_value2);
+        upper = PrefixSuccessor(with_value2);
+        break;
+      }
+      case SortRange::Op::kBeginsWith: {
+        // The S/B encoding escapes byte by byte and only then terminates, so every value that
+        // starts with the prefix encodes to a string that starts with the unterminated
+        // encoding of the prefix, and no other value does.
+        std::string prefix = partition;
+        EncodeKeyValue(range.value, &prefix);
+        prefix.resize(prefix.size() - 2);  // drop the 0x00 0x01 terminator
+        lower = prefix;
+        upper = PrefixSuccessor(prefix);
+        break;
+      }
+    }
+  }
+  if (exclusive_start_key != nullptr) {
+    std::optional<std::string> start;
+    if (index != nullptr) {
+      start = IndexEntryKey(table, *index, *exclusive_start_key);
+    } else if (Result<std::string> key = ItemKey(table, *exclusive_start_key); key.ok()) {
+      start = std::move(key).value();
+    }
+    if (!start) {
+      return std::make_unique<StatusIterator>(
+          ValidationError("The provided starting key is invalid"));
+    }
+    if (forward) {
+      lower = std::max(lower, KeySuccessor(*start));
+    } else {
+      upper = std::min(upper, *start);
+    }
+  }
+  if (lower >= upper) return std::make_unique<StatusIterator>(Status::Ok());
+  return std::make_unique<RangeIterator>(impl_->db.get(),
+                                         index != nullptr ? impl_->index : impl_->items,
+                                         std::move(lower), std::move(upper), forward);
+}
+
+std::unique_ptr<ItemIterator> Engine::Scan(const TableDef& table, const IndexDef* index,
+                                           int segment, int total_segments,
+                                           const Item* exclusive_start_key) const {
+  if (total_segments < 1 || segment < 0 || segment >= total_segments) {
+    return std::make_unique<StatusIterator>(ValidationError("Invalid Segment/TotalSegments"));
+  }
+  std::string prefix = index != nullptr ? IndexPrefix(table.id, index->id) : TablePrefix(table.id);
+  // Segment s covers hashes [s * 2^32 / n, (s + 1) * 2^32 / n).
+  constexpr uint64_t kHashSpace = uint64_t{1} << 32;
+  uint64_t first_hash = static_cast<uint64_t>(segment) * kHashSpace / total_segments;
+  uint64_t end_hash = static_cast<uint64_t>(segment + 1) * kHashSpace / total_segments;
+  std::string lower = prefix;
+  PutBigEndian(first_hash, 4, &lower);
+  std::string upper = prefix;
+  if (end_hash == kHashSpace) {
+    upper = PrefixSuccessor(prefix);
+  } else {
+    PutBigEndian(end_hash, 4, &upper);
+  }
+  if (exclusive_start_key != nullptr) {
+    std::optional<std::string> start;
+    if (index != nullptr) {
+      start = IndexEntryKey(table, *index, *exclusive_start_key);
+    } else if (Result<std::string> key = ItemKey(table, *exclusive_start_key); key.ok()) {
+      start = std::move(key).value();
+    }
+    if (!start) {
+      return std::make_unique<StatusIterator>(
+          ValidationError("The provided starting key is invalid"));
+    }
+    lower = std::max(lower, KeySuccessor(*start));
+  }
+  if (lower >= upper) return std::make_unique<StatusIterator>(Status::Ok());
+  return std::make_unique<RangeIterator>(impl_->db.get(),
+                                         index != nullptr ? impl_->index : impl_->items,
+                                         std::move(lower), std::move(upper), true);
+}
+
+// ---- Raw families ----
+
+Result<std::vector<std::pair<std::string, std::string>>> Engine::ReadRaw(RawFamily family,
+                                                                         std::string_view lower,
+                                                                         std::string_view upper,
+                                                                         size_t limit) const {
+  rocksdb::Slice upper_slice(upper.data(), upper.size());
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->Raw(family)));
+  std::vector<std::pair<std::string, std::string>> records;
+  for (it->Seek(rocksdb::Slice(lower.data(), lower.size())); it->Valid() && records.size() < limit;
+       it->Next()) {
+    records.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+  return records;
+}
+
+Status Engine::DeleteRawRange(RawFamily family, std::string_view lower, std::string_view upper) {
+  return FromRocks(impl_->db->DeleteRange(impl_->write_options, impl_->Raw(family),
+                                          rocksdb::Slice(lower.data(), lower.size()),
+                                          rocksdb::Slice(upper.data(), upper.size())));
+}
+
+// ---- Writes ----
+
+struct Engine::WriteBatch::State {
+  enum class Op : uint8_t { kNone, kPut, kDelete };
+  // One locked key.
+  struct Slot {
+    std::shared_ptr<const TableDef> table;
+    bool read = false;  // `current` holds the committed item
+    std::optional<Item> current;
+    Op op = Op::kNone;
+    Item new_item;  // kPut
+  };
+
+  Engine::Impl* impl = nullptr;
+  std::vector<size_t> stripes;        // locked, ascending
+  std::map<std::string, Slot> slots;  // item key -> slot
+  std::vector<std::tuple<RawFamily, std::string, std::string>> raw;
+  Status error;  // the first error of BeginWrite/Put/Delete, reported by Commit
+  bool committed = false;
+
+  // The slot of `key`'s item (and its item key), or nullptr with *status set.
+  Slot* Find(const TableDef& table, const Item& key, std::string* item_key, Status* status) {
+    Result<std::string> encoded = ItemKey(table, key);
+    if (!encoded.ok()) {
+      *status = encoded.TakeStatus();
+      return nullptr;
+    }
+    auto it = slots.find(*encoded);
+    if (it == slots.end()) {
+      *status = InternalError("Write to a key not locked by this write batch");
+      return nullptr;
+    }
+    *item_key = std::move(encoded).value();
+    return &it->second;
+  }
+
+  Status LoadCurrent(const std::string& item_key, Slot* slot) {
+    if (slot->read) return Status::Ok();
+    CRUDDUR_ASSIGN_OR_RETURN(slot->current, impl->ReadItem(rocksdb::ReadOptions(), item_key));
+    slot->read = true;
+    return Status::Ok();
+  }
+};
+
+Engine::WriteBatch::WriteBatch(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Engine::WriteBatch::~WriteBatch() {
+  for (auto it = state_->stripes.rbegin(); it != state_->stripes.rend(); ++it) {
+    state_->impl->stripes[*it].unlock();
+  }
+}
+
+std::unique_ptr<Engine::WriteBatch> Engine::BeginWrite(
+    std::vector<std::pair<std::shared_ptr<const TableDef>, Item>> keys) {
+  auto state = std::make_unique<WriteBatch::State>();
+  state->impl = impl_.get();
+  for (auto& [table, key] : keys) {
+    Result<std::string> item_key = ItemKey(*table, key);
+    if (!item_key.ok()) {
+      if (state->error.ok()) state->error = item_key.TakeStatus();
+      continue;
+    }
+    state->stripes.push_back(PartitionHash(*item_key) % kLockStripes);
+    state->slots[std::move(item_key).value()].table = table;
+  }
+  std::sort(state->stripes.begin(), state->stripes.end());
+  state->stripes.erase(std::unique(state->stripes.begin(), state->stripes.end()),
+                       state->stripes.end());
+  for (size_t stripe : state->stripes) impl_->stripes[stripe].lock();
+  return std::unique_ptr<WriteBatch>(new WriteBatch(std::move(state)));
+}
+
+Result<std::optional<Item>> Engine::WriteBatch::Read(const TableDef& table, const Item& key) {
+  std::string item_key;
+  Status status;
+  State::Slot* slot = state_->Find(table, key, &item_key, &status);
+  if (slot == nullptr) return status;
+  CRUDDUR_RETURN_IF_ERROR(state_->LoadCurrent(item_key, slot));
+  return slot->current;
+}
+
+void Engine::WriteBatch::Put(const TableDef& table, Item item) {
+  std::string item_key;
+  Status status;
+  State::Slot* slot = state_->Find(table, item, &item_key, &status);
+  if (slot == nullptr) {
+    if (state_->error.ok()) state_->error = std::move(status);
+    return;
+  }
+  slot->op = State::Op::kPut;
+  slot->new_item = std::move(item);
+}
+
+void Engine::WriteBatch::Delete(const TableDef& table, const Item& key) {
+  std::string item_key;
+  Status status;
+  State::Slot* slot = state_->Find(table, key, &item_key, &status);
+  if (slot == nullptr) {
+    if (state_->error.ok()) state_->error = std::move(status);
+    return;
+  }
+  slot->op = State::Op::kDelete;
+  slot->new_item.clear();
+}
+
+void Engine::WriteBatch::PutRaw(RawFamily family, std::string key, std::string value) {
+  state_->raw.emplace_back(family, std::move(key), std::move(value));
+}
+
+Status Engine::WriteBatch::Commit() {
+  if (state_->committed) return InternalError("Write batch committed twice");
+  CRUDDUR_RETURN_IF_ERROR(state_->error);
+  Impl* impl = state_->impl;
+  // Held shared across the write so that DeleteTable (exclusive) cannot interleave: a table
+  // deleted after BeginWrite fails the commit instead of leaving orphans behind.
+  std::shared_lock tables_lock(impl->tables_mu);
+  rocksdb::WriteBatch batch;
+  struct Delta {
+    Counters* counters;
+    int64_t count = 0;
+    int64_t bytes = 0;
+  };
+  std::map<uint64_t, Delta> deltas;
+  for (auto& [item_key, slot] : state_->slots) {
+    if (slot.op == State::Op::kNone) continue;
+    const TableDef& table = *slot.table;
+    auto counter = impl->counters.find(table.id);
+    if (counter == impl->counters.end()) return TableNotFound(table.name);
+    CRUDDUR_RETURN_IF_ERROR(state_->LoadCurrent(item_key, &slot));
+    const Item* old_item = slot.current ? &*slot.current : nullptr;
+    const Item* new_item = slot.op == State::Op::kPut ? &slot.new_item : nullptr;
+
+    if (new_item != nullptr) {
+      std::string value;
+      EncodeItem(*new_item, &value);
+      batch.Put(impl->items, item_key, value);
+    } else if (old_item != nullptr) {
+      batch.Delete(impl->items, item_key);
+    }
+    // Index maintenance: an entry moves when its index key changes, disappears when the new
+    // item no longer has the index key attributes (sparse index), and is rewritten otherwise
+    // so that projected non-key attributes stay current.
+    for (const auto* list : {&table.gsis, &table.lsis}) {
+      for (const IndexDef& index : *list) {
+        std::optional<std::string> old_entry;
+        std::optional<std::string> new_entry;
+        if (old_item != nullptr) old_entry = IndexEntryKey(table, index, *old_item);
+        if (new_item != nullptr) new_entry = IndexEntryKey(table, index, *new_item);
+        if (old_entry && old_entry != new_entry) batch.Delete(impl->index, *old_entry);
+        if (new_entry) {
+          std::string value;
+          EncodeItem(Project(table, index, *new_item), &value);
+          batch.Put(impl->index, *new_entry, value);
+        }
+      }
+    }
+    Delta& delta = deltas.try_emplace(table.id, Delta{counter->second.get()}).first->second;
+    delta.count += (new_item != nullptr ? 1 : 0) - (old_item != nullptr ? 1 : 0);
+    delta.bytes += static_cast<int64_t>(new_item != nullptr ? ItemSize(*new_item) : 0) -
+                   static_cast<int64_t>(old_item != nullptr ? ItemSize(*old_item) : 0);
+  }
+  for (const auto& [table_id, delta] : deltas) {
+    if (delta.count != 0 || delta.bytes != 0) {
+      batch.Merge(impl->stats, TablePrefix(table_id), EncodeStatsDelta(delta.count, delta.bytes));
+    }
+  }
+  for (const auto& [family, key, value] : state_->raw) batch.Put(impl->Raw(family), key, value);
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl->db->Write(impl->write_options, &batch)));
+  state_->committed = true;
+  for (const auto& [table_id, delta] : deltas) {
+    delta.counters->item_count += delta.count;
+    delta.counters->size_bytes += delta.bytes;
+  }
+  // The committed state is now what this batch wrote; a later Read sees it.
+  for (auto& [item_key, slot] : state_->slots) {
+    if (slot.op == State::Op::kNone) continue;
+    slot.current =
+        slot.op == State::Op::kPut ? std::optional<Item>(std::move(slot.new_item)) : std::nullopt;
+    slot.op = State::Op::kNone;
+  }
+  return Status::Ok();
+}
+
+}  // namespace cruddur::dynamo::storage

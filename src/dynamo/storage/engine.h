@@ -1,0 +1,235 @@
+// The storage engine of the DynamoDB server: tables, items and secondary-index entries in
+// RocksDB. It knows nothing of JSON, HTTP or expressions; the API layer (dynamo/api) validates
+// requests, evaluates conditions and updates, and calls this layer to read and write.
+//
+// Data model on disk (column families, see engine.cc for the byte layouts):
+//   meta    table definitions and the id counter
+//   items   one record per item, keyed table id | hash(pk) | pk | sk; value = EncodeItem(item)
+//   index   one record per (index, item) pair the index covers; value = the projected item
+//   stats   per-table item count and size, updated by merge in the same batch as each write
+//   stream  opaque records written with WriteBatch::PutRaw (the stream log), read with ReadRaw
+// Within one table, Scan returns items in hash order (like DynamoDB, whose Scan order follows
+// the partition-key hash), and Query returns one partition in sort-key order. Table ids are
+// never reused, so nothing of a deleted table can surface in a new table of the same name.
+//
+// Thread-safety: Engine is thread-safe. Writes take striped per-key locks (BeginWrite), so at
+// most one WriteBatch at a time holds a given key; a WriteBatch is used by one thread. Reads
+// (Get, GetMany, Query, Scan) take no locks and see committed data only; an ItemIterator reads
+// a consistent point-in-time view and is used by one thread. Every object handed out by the
+// Engine (WriteBatch, ItemIterator) must be destroyed before the Engine.
+//
+// Durability: every commit goes through the RocksDB write-ahead log; by default the log is not
+// fsynced per write (survives a crash of the process, not of the machine). EngineOptions::sync
+// fsyncs each commit.
+//
+// Failure modes: kResourceNotFound / kResourceInUse for table lookups, kValidation when an item
+// or key lacks a key attribute of the schema's type (the API layer normally rejects those
+// first, with DynamoDB's own texts), kIo for RocksDB failures, kInternal for corrupt records.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "dynamo/model/attribute_value.h"
+
+namespace cruddur::dynamo::storage {
+
+// A key attribute of a table or index. type is kS, kN or kB.
+struct KeyAttribute {
+  std::string name;
+  AttrType type = AttrType::kS;
+  bool operator==(const KeyAttribute&) const = default;
+};
+
+struct KeySchema {
+  KeyAttribute hash;
+  std::optional<KeyAttribute> range;
+  bool operator==(const KeySchema&) const = default;
+};
+
+enum class ProjectionType : uint8_t { kAll, kKeysOnly, kInclude };
+
+// A global or local secondary index. Storage treats both kinds alike: an item has an entry
+// iff it has every index key attribute with the index's type (sparse index). The entry holds
+// the projection: the table's and the index's key attributes, plus non_key_attributes
+// (kInclude) or every attribute (kAll).
+struct IndexDef {
+  std::string name;
+  KeySchema key;
+  ProjectionType projection = ProjectionType::kAll;
+  std::vector<std::string> non_key_attributes;  // kInclude only
+  uint32_t id = 0;                              // assigned by storage, unique within the table
+};
+
+struct TableDef {
+  std::string name;
+  uint64_t id = 0;  // assigned by storage (CreateTable), never reused
+  KeySchema key;
+  std::vector<IndexDef> gsis;
+  std::vector<IndexDef> lsis;
+  // Opaque blob owned by the API layer (e.g. its table description), stored with the def.
+  std::string meta;
+
+  // The index named `name` among gsis and lsis, or nullptr.
+  const IndexDef* FindIndex(std::string_view index_name) const;
+};
+
+struct TableStats {
+  int64_t item_count = 0;
+  int64_t size_bytes = 0;  // sum of ItemSize over the table's items
+};
+
+struct EngineOptions {
+  std::string path;        // directory of the RocksDB database; created if missing
+  bool in_memory = false;  // keep everything in a private in-memory Env (path still names it)
+  bool sync = false;       // fsync the write-ahead log on every commit
+};
+
+// A sort-key condition of Query (KeyConditionExpression's second half). Values must have the
+// type of the sort key attribute; kBeginsWith applies to S and B (a prefix of the raw bytes).
+struct SortRange {
+  enum class Op : uint8_t { kAll, kEq, kLt, kLe, kGt, kGe, kBetween, kBeginsWith };
+  Op op = Op::kAll;
+  AttributeValue value;   // every op but kAll; the lower bound of kBetween
+  AttributeValue value2;  // kBetween's upper bound (inclusive)
+
+  static SortRange All() { return {}; }
+  static SortRange Eq(AttributeValue v) { return {Op::kEq, std::move(v), {}}; }
+  static SortRange Lt(AttributeValue v) { return {Op::kLt, std::move(v), {}}; }
+  static SortRange Le(AttributeValue v) { return {Op::kLe, std::move(v), {}}; }
+  static SortRange Gt(AttributeValue v) { return {Op::kGt, std::move(v), {}}; }
+  static SortRange Ge(AttributeValue v) { return {Op::kGe, std::move(v), {}}; }
+  static SortRange Between(AttributeValue lo, AttributeValue hi) {
+    return {Op::kBetween, std::move(lo), std::move(hi)};
+  }
+  static SortRange BeginsWith(AttributeValue prefix) {
+    return {Op::kBeginsWith, std::move(prefix), {}};
+  }
+};
+
+// Results of Query and Scan, one item at a time:
+//   while (it->Next()) { use(it->item(), it->size()); }
+//   CRUDDUR_RETURN_IF_ERROR(it->status());
+// For an index the item is the projected item (always with the table and index keys).
+class ItemIterator {
+ public:
+  virtual ~ItemIterator() = default;
+  // Moves to the next item; false at the end or on error (then status() says which).
+  virtual bool Next() = 0;
+  // The current item; valid after Next() returned true, until the next call to Next().
+  virtual const Item& item() const = 0;
+  // ItemSize(item()): what the item counts toward Query/Scan's 1 MB page.
+  virtual size_t size() const = 0;
+  virtual Status status() const = 0;
+};
+
+// Stream-log records are opaque to the engine; they share the item writes' atomic batch.
+enum class RawFamily : uint8_t { kStream };
+
+class Engine {
+ public:
+  class WriteBatch;
+
+  // Opens (creating if needed) the database at options.path and loads every table definition.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- Tables ----
+  // Assigns def.id and index ids; fails with kResourceInUse if the name exists.
+  Status CreateTable(TableDef def);
+  // Removes the table, its items, index entries and stats; kResourceNotFound if absent.
+  // Writes to the table that commit afterwards fail with kResourceNotFound.
+  Status DeleteTable(std::string_view name);
+  // The current definition, or nullptr. Definitions are immutable; a change (SetTableMeta)
+  // publishes a new object, so a caller's pointer stays valid and consistent.
+  std::shared_ptr<const TableDef> GetTable(std::string_view name) const;
+  // Names of all tables, sorted.
+  std::vector<std::string> ListTables() const;
+  // Replaces the opaque meta blob; kResourceNotFound if absent.
+  Status SetTableMeta(std::string_view name, std::string meta);
+  // Item count and total size, exact as of the last commit (kept up to date by every write).
+  TableStats Stats(const TableDef& table) const;
+
+  // ---- Reads ----
+  // The item with key `key` (the hash and, if any, range attribute; other attributes ignored).
+  Result<std::optional<Item>> Get(const TableDef& table, const Item& key) const;
+  // Several items read from one consistent snapshot (TransactGetItems, BatchGetItem).
+  Result<std::vector<std::optional<Item>>> GetMany(
+      const std::vector<std::pair<const TableDef*, Item>>& keys) const;
+
+  // Items of one partition (`hash` is the table's or the index's partition key value) whose
+  // sort key is in `range`, in sort-key order (descending if !forward), starting after
+  // exclusive_start_key (an item holding at least the table keys and, for an index, the index
+  // keys) when given. index = nullptr reads the table; otherwise a member of table's indexes.
+  std::unique_ptr<ItemIterator> Query(const TableDef& table, const IndexDef* index,
+                                      const AttributeValue& hash, const SortRange& range,
+                                      bool forward, const Item* exclusive_start_key) const;
+  // Every item of the table or index, or of segment `segment` of `total_segments` (each
+  // segment is an even slice of the hash space; together they cover every item exactly once),
+  // starting after exclusive_start_key when given. total_segments = 1 reads everything.
+  std::unique_ptr<ItemIterator> Scan(const TableDef& table, const IndexDef* index, int segment,
+                                     int total_segments, const Item* exclusive_start_key) const;
+
+  // ---- Writes ----
+  // Locks every key of `keys` (table + key item) until the WriteBatch is destroyed. Locks are
+  // striped and taken in one global order, so concurrent BeginWrite calls cannot deadlock; a
+  // thread must not hold two WriteBatches at once. Never fails; validation happens in Commit.
+  std::unique_ptr<WriteBatch> BeginWrite(
+      std::vector<std::pair<std::shared_ptr<const TableDef>, Item>> keys);
+
+  // Stream-log records in [lower, upper) of `family`, in key order, at most `limit` of them.
+  Result<std::vector<std::pair<std::string, std::string>>> ReadRaw(RawFamily family,
+                                                                   std::string_view lower,
+                                                                   std::string_view upper,
+                                                                   size_t limit) const;
+  // Deletes the records of `family` in [lower, upper) (stream trimming).
+  Status DeleteRawRange(RawFamily family, std::string_view lower, std::string_view upper);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// An atomic, isolated group of writes over the keys locked by BeginWrite. Nothing is visible
+// to readers before Commit; after it, every put and delete, the index entries they add, move
+// or remove, the stats and the raw records are visible together (one RocksDB WriteBatch).
+// Not thread-safe; destroy it to release the locks (whether or not it committed).
+class Engine::WriteBatch {
+ public:
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  // The committed item at `key` (a locked key), read under the lock: it cannot change until
+  // this batch is destroyed, except by this batch.
+  Result<std::optional<Item>> Read(const TableDef& table, const Item& key);
+  // Queue a whole-item replacement / a delete. The key must be one passed to BeginWrite; the
+  // last operation queued for a key wins. Errors (unlocked key, missing key attribute) are
+  // reported by Commit.
+  void Put(const TableDef& table, Item item);
+  void Delete(const TableDef& table, const Item& key);
+  // Queue an opaque record into another column family (the stream log), committed atomically
+  // with the items.
+  void PutRaw(RawFamily family, std::string key, std::string value);
+  // Writes everything queued, atomically. Fails without writing anything on kValidation (a key
+  // attribute missing or of the wrong type), kResourceNotFound (a table deleted or replaced
+  // since BeginWrite), kInternal (a key not locked by this batch) or kIo. At most once.
+  Status Commit();
+
+ private:
+  friend class Engine;
+  struct State;
+  explicit WriteBatch(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace cruddur::dynamo::storage

@@ -1,0 +1,60 @@
+"""Small helpers shared by the compat tests (imported by test modules and conftest)."""
+
+import contextlib
+import time
+import uuid
+
+import botocore.exceptions
+
+TABLE_PREFIX = "compat-"
+
+
+@contextlib.contextmanager
+def raises_client_error(code, message=None, match=None):
+    """Asserts the block raises botocore ClientError `code` (exact), optionally its exact
+    message or a substring `match`. Yields a holder whose .error is the ClientError."""
+
+    class Holder:
+        error = None
+
+    holder = Holder()
+    try:
+        yield holder
+    except botocore.exceptions.ClientError as e:
+        holder.error = e
+        got = e.response["Error"]["Code"]
+        got_msg = e.response["Error"].get("Message", "")
+        assert got == code, f"expected {code}, got {got}: {got_msg}"
+        if message is not None:
+            assert got_msg == message, f"message: {got_msg!r} != {message!r}"
+        if match is not None:
+            assert match in got_msg, f"message {got_msg!r} lacks {match!r}"
+    else:
+        raise AssertionError(f"expected ClientError {code}, nothing was raised")
+
+
+def unique_name(stem="t"):
+    return f"{TABLE_PREFIX}{stem}-{uuid.uuid4().hex[:12]}"
+
+
+def delete_table_quietly(client, name):
+    try:
+        client.delete_table(TableName=name)
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+
+
+def wait_active(client, name, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        desc = client.describe_table(TableName=name)["Table"]
+        indexes_ready = all(
+            g.get("IndexStatus", "ACTIVE") == "ACTIVE"
+            for g in desc.get("GlobalSecondaryIndexes", [])
+        )
+        if desc["TableStatus"] == "ACTIVE" and indexes_ready:
+            return desc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"table {name} not ACTIVE after {timeout}s: {desc}")
+        time.sleep(0.05)
