@@ -155,7 +155,8 @@ start_target() {
   local target=$1 out
   server_command "$target"
   rm -rf "$WORK_DIR/cruddur-data"
-  out=$("$PYTHON" "$BENCH_DIR/start_server.py" --log "$WORK_DIR/$target.log" \
+  # Servers start in the scratch folder, so nothing they write lands in the work tree.
+  out=$(cd "$WORK_DIR" && "$PYTHON" "$BENCH_DIR/start_server.py" --log "$WORK_DIR/$target.log" \
     --timeout "$START_TIMEOUT" -- "${SERVER_CMD[@]}") || return 1
   read -r SERVER_PID SERVER_PORT STARTUP_MS <<<"$out"
 }

@@ -42,9 +42,9 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <exception>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -98,40 +98,72 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
 HttpResponse DefaultErrorResponse(HttpErrorKind kind) {
   HttpResponse response;
   switch (kind) {
-    case HttpErrorKind::kBadRequest: response.status = 400; break;
-    case HttpErrorKind::kBodyTooLarge: response.status = 413; break;
-    case HttpErrorKind::kHeadersTooLarge: response.status = 431; break;
-    case HttpErrorKind::kTimeout: response.status = 408; break;
+    case HttpErrorKind::kBadRequest:
+      response.status = 400;
+      break;
+    case HttpErrorKind::kBodyTooLarge:
+      response.status = 413;
+      break;
+    case HttpErrorKind::kHeadersTooLarge:
+      response.status = 431;
+      break;
+    case HttpErrorKind::kTimeout:
+      response.status = 408;
+      break;
   }
   response.headers.emplace_back("Content-Type", "text/plain");
   response.body = std::string(ReasonPhrase(response.status)) + "\n";
@@ -144,9 +176,7 @@ bool IsServerHeader(std::string_view name) {
          EqualsIgnoreCase(name, "date") || EqualsIgnoreCase(name, "transfer-encoding");
 }
 
-bool HasLineBreak(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
-}
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 void AppendNumber(std::string* out, uint64_t n) {
   char buf[24];
@@ -156,8 +186,8 @@ void AppendNumber(std::string* out, uint64_t n) {
 
 // What AppendResponse needs to know about the request being answered.
 struct ResponseFraming {
-  bool head = false;        // HEAD: headers as for GET, no body
-  bool close = false;       // the connection closes after this response
+  bool head = false;             // HEAD: headers as for GET, no body
+  bool close = false;            // the connection closes after this response
   bool echo_keep_alive = false;  // HTTP/1.0 keep-alive must be confirmed explicitly
 };
 
@@ -208,9 +238,9 @@ struct Conn {
   int fd = -1;
   size_t index = 0;  // position in Loop::conns_
   std::unique_ptr<HttpParser> parser;
-  std::string out;       // response bytes not yet written, from out_sent on
+  std::string out;  // response bytes not yet written, from out_sent on
   size_t out_sent = 0;
-  std::string in;        // bytes read but not parsed while parsing is paused for backpressure
+  std::string in;         // bytes read but not parsed while parsing is paused for backpressure
   uint32_t interest = 0;  // epoll events currently registered
   int64_t last_activity_ms = 0;
   int64_t header_start_ms = -1;  // first byte of a request whose headers are incomplete
@@ -451,7 +481,7 @@ class Loop {
     // loop, and every connection on it, down with it.
     try {
       shared_->handler(request, &response);
-    } catch (const std::exception&) {
+    } catch (...) {
       response = HttpResponse{500, {}, {}};
     }
     ResponseFraming framing;
@@ -473,7 +503,7 @@ class Loop {
     if (shared_->options.error_responder) {
       try {
         response = shared_->options.error_responder(kind);
-      } catch (const std::exception&) {
+      } catch (...) {
         response = DefaultErrorResponse(kind);
       }
     } else {
@@ -493,8 +523,8 @@ class Loop {
   // when the socket is full (EPOLLOUT is then registered) or the connection died.
   bool WriteOut(Conn* c) {
     while (c->out_sent < c->out.size()) {
-      const ssize_t n = send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent,
-                             MSG_NOSIGNAL);
+      const ssize_t n =
+          send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL);
       if (n > 0) {
         c->out_sent += static_cast<size_t>(n);
         c->last_activity_ms = now_ms_;
@@ -622,8 +652,7 @@ class Loop {
       tm t{};
       gmtime_r(&now, &t);
       snprintf(date_, sizeof(date_), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[t.tm_wday % 7],
-               t.tm_mday, kMonths[t.tm_mon % 12], t.tm_year + 1900, t.tm_hour, t.tm_min,
-               t.tm_sec);
+               t.tm_mday, kMonths[t.tm_mon % 12], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec);
       date_time_ = now;
     }
     return date_;
@@ -632,7 +661,7 @@ class Loop {
   ServerShared* const shared_;
   int listen_fd_;
   int epoll_fd_ = -1;
-  int spare_fd_ = -1;  // reserve descriptor for shedding connections at EMFILE
+  int spare_fd_ = -1;    // reserve descriptor for shedding connections at EMFILE
   char listen_tag_ = 0;  // addresses used as epoll tags for the two non-connection fds
   char stop_tag_ = 0;
   HttpParserLimits limits_{};
@@ -753,8 +782,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
                                                       HttpHandler handler) {
   CRUDDUR_RETURN_IF_ERROR(ValidateOptions(options));
   if (!handler) return ValidationError("an HTTP handler is required");
-  const int threads =
-      options.threads > 0 ? options.threads
+  const int threads = options.threads > 0
+                          ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CRUDDUR_ASSIGN_OR_RETURN(ResolvedAddress address, ParseAddress(options.host, options.port));
 

@@ -5,10 +5,12 @@
 // is bounded: body size, header size, time to send headers (slowloris), idle keep-alive time and
 // the number of open connections.
 //
-// Ownership: HttpServer owns its sockets and threads; the handler is copied into it and must
-// outlive nothing else. Thread-safety: the handler runs on the loop threads, possibly on several
-// at once. RequestStop() may be called from any thread or a signal handler; Wait() and the
-// destructor from one thread that is not a loop thread.
+// Ownership: HttpServer owns its sockets, threads and its copy of the handler; whatever the
+// handler refers to must outlive the server. Thread-safety: the handler runs on the loop
+// threads, possibly on several at once. RequestStop() may be called from any thread or a signal
+// handler; Wait() and the destructor from one thread that is not a loop thread.
+// Signals: loop threads inherit the signal mask of the thread calling Start(); a process that
+// waits for SIGTERM/SIGINT with sigwait() must block them before Start().
 #pragma once
 
 #include <cstddef>
@@ -26,8 +28,8 @@ namespace cruddur::net {
 
 // One parsed request, as handed to the handler. Valid only for the duration of the call.
 struct HttpRequest {
-  std::string method;  // "POST"
-  std::string target;  // "/" (path + query as sent)
+  std::string method;                                        // "POST"
+  std::string target;                                        // "/" (path + query as sent)
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values as sent
   std::string body;                                          // de-chunked if sent chunked
   bool keep_alive = true;  // false for HTTP/1.0 without keep-alive or `Connection: close`
@@ -75,8 +77,7 @@ class HttpServer {
   // Binds every loop's socket and starts the loops. Fails with a Status (kIo) when the host is
   // not a numeric address or a socket cannot be bound (e.g. address in use); no thread is left
   // running on failure.
-  static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
-                                                   HttpHandler handler);
+  static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

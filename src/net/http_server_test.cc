@@ -14,6 +14,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -159,8 +160,9 @@ std::unique_ptr<HttpServer> StartServer(HttpServerOptions options,
 }
 
 std::string Post(std::string_view target, std::string_view body, std::string_view extra = "") {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" + std::string(body);
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra) + "\r\n" + std::string(body);
 }
 
 TEST(HttpServerTest, AnswersSimpleRequest) {
@@ -198,6 +200,22 @@ TEST(HttpServerTest, ServerOwnsFramingHeadersAndRefusesResponseSplitting) {
   EXPECT_EQ(r.headers.count("x-bad"), 0u);
   EXPECT_EQ(r.headers.count("injected"), 0u);
   EXPECT_EQ(r.body, "ok");
+}
+
+TEST(HttpServerTest, ThrowingHandlerGets500AndLoopSurvives) {
+  auto server = StartServer(TestOptions(), [](const HttpRequest& request, HttpResponse* response) {
+    if (request.target == "/throw") throw std::runtime_error("handler bug");
+    response->body = "alive";
+  });
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  ASSERT_TRUE(client.Send("GET /throw HTTP/1.1\r\n\r\nGET /ok HTTP/1.1\r\n\r\n"));
+  ParsedResponse r;
+  ASSERT_TRUE(client.Read(&r));
+  EXPECT_EQ(r.status, 500);
+  ASSERT_TRUE(client.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "alive");
 }
 
 TEST(HttpServerTest, KeepsConnectionAliveAcrossRequests) {
@@ -312,9 +330,8 @@ TEST(HttpServerTest, BodyOverLimitGetsErrorResponderAnswerAndClose) {
     return response;
   };
   bool handler_called = false;
-  auto server = StartServer(options, [&](const HttpRequest&, HttpResponse*) {
-    handler_called = true;
-  });
+  auto server =
+      StartServer(options, [&](const HttpRequest&, HttpResponse*) { handler_called = true; });
   ASSERT_NE(server, nullptr);
   {
     Client client(server->port());
@@ -355,8 +372,7 @@ TEST(HttpServerTest, OversizedHeadersAreRefused) {
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   Client client(server->port());
-  ASSERT_TRUE(
-      client.Send("GET / HTTP/1.1\r\nX-Big: " + std::string(4096, 'h') + "\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nX-Big: " + std::string(4096, 'h') + "\r\n\r\n"));
   ParsedResponse r;
   ASSERT_TRUE(client.Read(&r));
   EXPECT_EQ(r.status, 431);
@@ -367,7 +383,8 @@ TEST(HttpServerTest, MalformedRequestGets400) {
   auto server = StartServer(TestOptions());
   ASSERT_NE(server, nullptr);
   for (std::string_view garbage :
-       {std::string_view("NOT HTTP AT ALL\r\n\r\n"), std::string_view("GET / HTTP/1.1\r\nX\r\n\r\n"),
+       {std::string_view("NOT HTTP AT ALL\r\n\r\n"),
+        std::string_view("GET / HTTP/1.1\r\nX\r\n\r\n"),
         std::string_view("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)}) {
     Client client(server->port());
     ASSERT_TRUE(client.Send(garbage));
@@ -530,8 +547,8 @@ TEST(HttpServerTest, SustainsManyRequestsWithoutLeakingConnections) {
     Client client(server->port());
     ParsedResponse r;
     const bool close = i % 2 == 0;
-    if (client.Send(Post("/short", "y", close ? "Connection: close\r\n" : "")) &&
-        client.Read(&r) && r.status == 200) {
+    if (client.Send(Post("/short", "y", close ? "Connection: close\r\n" : "")) && client.Read(&r) &&
+        r.status == 200) {
       ++ok;
     }
   }

@@ -199,7 +199,8 @@ class LlhttpParser final : public HttpParser {
     request.headers.resize(self->header_count_);
     const bool http11 = p->http_major == 1 && p->http_minor >= 1;
     const std::string* expect = request.Header("expect");
-    self->expects_continue_ = http11 && expect != nullptr && EqualsIgnoreCase(*expect, "100-continue");
+    self->expects_continue_ =
+        http11 && expect != nullptr && EqualsIgnoreCase(*expect, "100-continue");
     if ((p->flags & F_CONTENT_LENGTH) != 0) {
       if (p->content_length > self->limits_.max_body_bytes) {
         return self->Fail(HttpErrorKind::kBodyTooLarge);

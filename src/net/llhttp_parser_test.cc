@@ -171,8 +171,7 @@ TEST(LlhttpParserTest, RejectsDeclaredBodyOverLimitBeforeReadingIt) {
 
 TEST(LlhttpParserTest, AcceptsBodyAtLimitAndRejectsChunkedBodyOverIt) {
   auto at_limit = NewLlhttpParser(kLimits);
-  const std::string ok =
-      "POST / HTTP/1.1\r\nContent-Length: 4096\r\n\r\n" + std::string(4096, 'x');
+  const std::string ok = "POST / HTTP/1.1\r\nContent-Length: 4096\r\n\r\n" + std::string(4096, 'x');
   EXPECT_TRUE(at_limit->Parse(ok.data(), ok.size()).message_complete);
 
   auto parser = NewLlhttpParser(kLimits);

@@ -7,6 +7,9 @@ import uuid
 import botocore.exceptions
 
 TABLE_PREFIX = "compat-"
+REGION = "us-east-1"
+ACCESS_KEY = "compatkey"
+SECRET_KEY = "compatsecret"
 
 
 @contextlib.contextmanager

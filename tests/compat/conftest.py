@@ -18,6 +18,8 @@ so are tests that start and stop our own server process (marked `own_server`). W
 `--peer`, `--endpoint-url` points the suite at an already running server of ours; the
 process tests are skipped then too, since they need the binary.
 
+CRUDDUR_START_TIMEOUT (seconds, default 10) raises the start-up wait for slow builds.
+
 Tests create uniquely named tables through the `table` factory and delete them afterwards,
 so they depend neither on each other nor on what else lives in the endpoint.
 """
@@ -36,11 +38,15 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from compat_helpers import delete_table_quietly, unique_name, wait_active
+from compat_helpers import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    delete_table_quietly,
+    unique_name,
+    wait_active,
+)
 
-REGION = "us-east-1"
-ACCESS_KEY = "compatkey"
-SECRET_KEY = "compatsecret"
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / "build" / "src" / "cli" / "cruddur"
 AWS_CLI = "/usr/bin/aws"
@@ -129,8 +135,11 @@ class ServerProcess:
         ]
         self.log_path = pathlib.Path(log_path)
         self.proc = None
+        self.log = None
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=None):
+        # 10 s by default; CRUDDUR_START_TIMEOUT raises it for slow (e.g. sanitizer) builds.
+        timeout = timeout or float(os.environ.get("CRUDDUR_START_TIMEOUT", "10"))
         binary = cruddur_bin()
         if not binary.exists():
             pytest.fail(f"cruddur binary not found at {binary} (set CRUDDUR_BIN)")
@@ -156,9 +165,12 @@ class ServerProcess:
         self.kill()
         pytest.fail(f"cruddur did not answer ListTables within {timeout}s: {last_error}")
 
-    def terminate(self, timeout=15.0):
-        """SIGTERM and wait; returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
+    def client(self):
+        return make_client(self.endpoint)
+
+    def terminate(self, timeout=15.0, sig=signal.SIGTERM):
+        """Sends `sig` (SIGTERM) and waits; returns the exit code."""
+        self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout=timeout)
         finally:
@@ -176,9 +188,10 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def own_server_factory(tmp_path_factory):
-    """Starts extra `cruddur dynamodb` processes; kills any still running at the end."""
+@pytest.fixture
+def spawn_server(tmp_path_factory):
+    """spawn_server(*args) starts another `cruddur dynamodb` (on a free port) with extra
+    arguments and returns its ServerProcess; any still running after the test are killed."""
     started = []
 
     def start(*extra_args):

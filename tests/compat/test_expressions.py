@@ -344,8 +344,8 @@ def test_set_arithmetic(ddb, tbl):
 
 def test_arithmetic_exact_decimals(ddb, tbl):
     got = update(ddb, tbl, "SET a = :x + :y, b = :big + :one",
-                 {":x": N("0.1"), ":y": N("0.2"), ":big": N("99999999999999999999999999999999999999"),
-                  ":one": N(0)})
+                 {":x": N("0.1"), ":y": N("0.2"), ":one": N(0),
+                  ":big": N("99999999999999999999999999999999999999")})
     assert got["a"] == N("0.3")
     assert got["b"] == N("99999999999999999999999999999999999999")
 

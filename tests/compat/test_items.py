@@ -589,3 +589,34 @@ def test_consumed_capacity_indexes(ddb, table):
     assert cc["TableName"] == name
     assert cc["CapacityUnits"] == 1.0
     assert cc["Table"] == {"CapacityUnits": 1.0}
+
+
+def test_consumed_capacity_gsi_writes_and_reads(ddb, table):
+    name = table(range=None, gsis=[("gix", ("g", "S"))])
+
+    def units(resp):
+        cc = resp["ConsumedCapacity"]
+        return (cc["CapacityUnits"], cc["Table"]["CapacityUnits"],
+                {k: v["CapacityUnits"] for k, v in cc.get("GlobalSecondaryIndexes", {}).items()})
+
+    resp = ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "x"}},
+                        ReturnConsumedCapacity="INDEXES")
+    assert units(resp) == (2.0, 1.0, {"gix": 1.0})
+    # An item without the index key does not touch the index.
+    resp = ddb.put_item(TableName=name, Item={"pk": {"S": "b"}}, ReturnConsumedCapacity="INDEXES")
+    assert units(resp) == (1.0, 1.0, {})
+    resp = ddb.put_item(TableName=name, Item={"pk": {"S": "c"}, "g": {"S": "x"}},
+                        ReturnConsumedCapacity="TOTAL")
+    assert resp["ConsumedCapacity"] == {"TableName": name, "CapacityUnits": 2.0}
+    # Changing the index key is a delete plus a put in the index.
+    resp = ddb.update_item(TableName=name, Key={"pk": {"S": "a"}}, UpdateExpression="SET g = :g",
+                           ExpressionAttributeValues={":g": {"S": "y"}},
+                           ReturnConsumedCapacity="INDEXES")
+    assert units(resp) == (3.0, 1.0, {"gix": 2.0})
+    resp = ddb.query(TableName=name, IndexName="gix", KeyConditionExpression="g = :g",
+                     ExpressionAttributeValues={":g": {"S": "x"}},
+                     ReturnConsumedCapacity="INDEXES")
+    assert units(resp) == (0.5, 0.0, {"gix": 0.5})
+    resp = ddb.delete_item(TableName=name, Key={"pk": {"S": "c"}},
+                           ReturnConsumedCapacity="INDEXES")
+    assert units(resp) == (2.0, 1.0, {"gix": 1.0})

@@ -38,10 +38,10 @@ struct ConditionNode {
     kContains,
   };
   Kind kind = Kind::kAnd;
-  CompareOp op = CompareOp::kEq;          // kCompare
-  AttrType type = AttrType::kNull;        // kAttributeType
-  std::vector<ConditionNode> children;    // kAnd / kOr (two), kNot (one)
-  std::vector<Operand> operands;          // comparisons and functions, in source order
+  CompareOp op = CompareOp::kEq;        // kCompare
+  AttrType type = AttrType::kNull;      // kAttributeType
+  std::vector<ConditionNode> children;  // kAnd / kOr (two), kNot (one)
+  std::vector<Operand> operands;        // comparisons and functions, in source order
 };
 
 struct UpdateAction {

@@ -44,13 +44,19 @@ std::optional<int64_t> SizeOf(const AttributeValue& v) {
       }
       return n;
     }
-    case AttrType::kB: return static_cast<int64_t>(v.str.size());
+    case AttrType::kB:
+      return static_cast<int64_t>(v.str.size());
     case AttrType::kSS:
-    case AttrType::kBS: return static_cast<int64_t>(v.strs.size());
-    case AttrType::kNS: return static_cast<int64_t>(v.nums.size());
-    case AttrType::kL: return static_cast<int64_t>(v.list.size());
-    case AttrType::kM: return static_cast<int64_t>(v.map.size());
-    default: return std::nullopt;
+    case AttrType::kBS:
+      return static_cast<int64_t>(v.strs.size());
+    case AttrType::kNS:
+      return static_cast<int64_t>(v.nums.size());
+    case AttrType::kL:
+      return static_cast<int64_t>(v.list.size());
+    case AttrType::kM:
+      return static_cast<int64_t>(v.map.size());
+    default:
+      return std::nullopt;
   }
 }
 
@@ -93,7 +99,8 @@ std::optional<int> Order(const AttributeValue* a, const AttributeValue* b) {
       int c = a->str.compare(b->str);
       return c < 0 ? -1 : c > 0 ? 1 : 0;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -118,7 +125,8 @@ bool Contains(const AttributeValue* hay, const AttributeValue* needle) {
              std::find(hay->nums.begin(), hay->nums.end(), needle->num) != hay->nums.end();
     case AttrType::kL:
       return std::find(hay->list.begin(), hay->list.end(), *needle) != hay->list.end();
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -152,10 +160,14 @@ bool Evaluate(const ConditionNode& n, const Item& item) {
       std::optional<int> c = Order(a.get(), b.get());
       if (!c) return false;
       switch (n.op) {
-        case CompareOp::kLt: return *c < 0;
-        case CompareOp::kLe: return *c <= 0;
-        case CompareOp::kGt: return *c > 0;
-        default: return *c >= 0;
+        case CompareOp::kLt:
+          return *c < 0;
+        case CompareOp::kLe:
+          return *c <= 0;
+        case CompareOp::kGt:
+          return *c > 0;
+        default:
+          return *c >= 0;
       }
     }
     case ConditionNode::Kind::kBetween: {

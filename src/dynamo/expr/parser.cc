@@ -93,9 +93,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 Tok KeywordOrName(std::string_view word) {
   static constexpr std::pair<std::string_view, Tok> kKeywords[] = {
-      {"AND", Tok::kAnd},         {"OR", Tok::kOr},         {"NOT", Tok::kNot},
-      {"BETWEEN", Tok::kBetween}, {"IN", Tok::kIn},         {"SET", Tok::kSet},
-      {"REMOVE", Tok::kRemove},   {"ADD", Tok::kAdd},       {"DELETE", Tok::kDelete},
+      {"AND", Tok::kAnd},         {"OR", Tok::kOr},   {"NOT", Tok::kNot},
+      {"BETWEEN", Tok::kBetween}, {"IN", Tok::kIn},   {"SET", Tok::kSet},
+      {"REMOVE", Tok::kRemove},   {"ADD", Tok::kAdd}, {"DELETE", Tok::kDelete},
   };
   for (const auto& [kw, tok] : kKeywords) {
     if (EqualsIgnoreCase(word, kw)) return tok;
@@ -135,15 +135,33 @@ std::vector<Token> Lex(std::string_view text) {
       ++i;
       auto next_is = [&](char n) { return i < text.size() && text[i] == n; };
       switch (c) {
-        case '(': type = Tok::kLParen; break;
-        case ')': type = Tok::kRParen; break;
-        case '[': type = Tok::kLBracket; break;
-        case ']': type = Tok::kRBracket; break;
-        case '.': type = Tok::kDot; break;
-        case ',': type = Tok::kComma; break;
-        case '=': type = Tok::kEq; break;
-        case '+': type = Tok::kPlus; break;
-        case '-': type = Tok::kMinus; break;
+        case '(':
+          type = Tok::kLParen;
+          break;
+        case ')':
+          type = Tok::kRParen;
+          break;
+        case '[':
+          type = Tok::kLBracket;
+          break;
+        case ']':
+          type = Tok::kRBracket;
+          break;
+        case '.':
+          type = Tok::kDot;
+          break;
+        case ',':
+          type = Tok::kComma;
+          break;
+        case '=':
+          type = Tok::kEq;
+          break;
+        case '+':
+          type = Tok::kPlus;
+          break;
+        case '-':
+          type = Tok::kMinus;
+          break;
         case '<':
           if (next_is('>')) {
             ++i;
@@ -521,12 +539,22 @@ bool Overlap(const DocumentPath& a, const DocumentPath& b) {
 std::string ValueForMessage(const AttributeValue& v) {
   std::string body;
   switch (v.type) {
-    case AttrType::kN: body = v.num.ToString(); break;
+    case AttrType::kN:
+      body = v.num.ToString();
+      break;
     case AttrType::kS:
-    case AttrType::kB: body = v.str; break;
-    case AttrType::kBool: body = v.boolean ? "true" : "false"; break;
-    case AttrType::kNull: body = "true"; break;
-    default: body = "..."; break;
+    case AttrType::kB:
+      body = v.str;
+      break;
+    case AttrType::kBool:
+      body = v.boolean ? "true" : "false";
+      break;
+    case AttrType::kNull:
+      body = "true";
+      break;
+    default:
+      body = "...";
+      break;
   }
   return "AttributeValue: {" + std::string(AttrTypeName(v.type)) + ":" + body + "}";
 }
@@ -534,24 +562,34 @@ std::string ValueForMessage(const AttributeValue& v) {
 // The type names UpdateExpression's ADD/DELETE errors use.
 std::string_view UpdateTypeName(AttrType t) {
   switch (t) {
-    case AttrType::kS: return "STRING";
-    case AttrType::kN: return "NUMBER";
-    case AttrType::kB: return "BINARY";
-    case AttrType::kBool: return "BOOLEAN";
-    case AttrType::kNull: return "NULL";
-    case AttrType::kM: return "MAP";
-    case AttrType::kL: return "LIST";
-    case AttrType::kSS: return "STRING_SET";
-    case AttrType::kNS: return "NUMBER_SET";
-    case AttrType::kBS: return "BINARY_SET";
+    case AttrType::kS:
+      return "STRING";
+    case AttrType::kN:
+      return "NUMBER";
+    case AttrType::kB:
+      return "BINARY";
+    case AttrType::kBool:
+      return "BOOLEAN";
+    case AttrType::kNull:
+      return "NULL";
+    case AttrType::kM:
+      return "MAP";
+    case AttrType::kL:
+      return "LIST";
+    case AttrType::kSS:
+      return "STRING_SET";
+    case AttrType::kNS:
+      return "NUMBER_SET";
+    case AttrType::kBS:
+      return "BINARY_SET";
   }
   return "UNKNOWN";
 }
 
 bool IsKnownFunction(std::string_view name) {
-  return name == "attribute_exists" || name == "attribute_not_exists" ||
-         name == "attribute_type" || name == "begins_with" || name == "contains" ||
-         name == "size" || name == "if_not_exists" || name == "list_append";
+  return name == "attribute_exists" || name == "attribute_not_exists" || name == "attribute_type" ||
+         name == "begins_with" || name == "contains" || name == "size" || name == "if_not_exists" ||
+         name == "list_append";
 }
 
 bool IsScalarComparable(AttrType t) {
@@ -598,7 +636,7 @@ class Resolver {
         e.name = it->second;
       } else {
         // DynamoDB Local accepts "size" as a plain attribute name though the guide lists it.
-        if (IsReservedWord(seg.text) && !EqualsIgnoreCase(seg.text, "size")) {
+        if (internal::IsReservedWord(seg.text) && !EqualsIgnoreCase(seg.text, "size")) {
           return Error("Attribute name is a reserved keyword; reserved keyword: " +
                        std::string(seg.text));
         }
@@ -688,8 +726,7 @@ class Resolver {
         if (out.args.size() != 1) return OperandCountError("size", out.args.size());
         CRUDDUR_RETURN_IF_ERROR(CheckConstType(out.args[0], "size", [](AttrType t) {
           return t == AttrType::kS || t == AttrType::kB || t == AttrType::kSS ||
-                 t == AttrType::kNS || t == AttrType::kBS || t == AttrType::kL ||
-                 t == AttrType::kM;
+                 t == AttrType::kNS || t == AttrType::kBS || t == AttrType::kL || t == AttrType::kM;
         }));
         return out;
       }
@@ -806,8 +843,7 @@ class Resolver {
     }
     size_t want = name == "attribute_exists" || name == "attribute_not_exists" ? 1 : 2;
     if (node.operands.size() != want) return OperandCountError(name, node.operands.size());
-    if (node.operands[0].kind != Operand::Kind::kPath &&
-        (want == 1 || name == "attribute_type")) {
+    if (node.operands[0].kind != Operand::Kind::kPath && (want == 1 || name == "attribute_type")) {
       return RequiresPathError(name);
     }
     if (name == "attribute_exists" || name == "attribute_not_exists") {
@@ -872,8 +908,8 @@ class Resolver {
                        std::string(name));
         }
         ++operators_;
-        out.kind = name == "if_not_exists" ? Operand::Kind::kIfNotExists
-                                           : Operand::Kind::kListAppend;
+        out.kind =
+            name == "if_not_exists" ? Operand::Kind::kIfNotExists : Operand::Kind::kListAppend;
         for (const Syn& kid : syn.kids) {
           CRUDDUR_ASSIGN_OR_RETURN(Operand arg, ResolveUpdateOperand(kid));
           out.args.push_back(std::move(arg));
@@ -1117,8 +1153,7 @@ Result<KeyCondition> ParseKeyCondition(std::string_view text, ExpressionAttribut
       case ConditionNode::Kind::kIn:
         return ValidationError("Invalid operator used in KeyConditionExpression: IN");
       case ConditionNode::Kind::kAttributeExists:
-        return ValidationError(
-            "Invalid operator used in KeyConditionExpression: attribute_exists");
+        return ValidationError("Invalid operator used in KeyConditionExpression: attribute_exists");
       case ConditionNode::Kind::kAttributeNotExists:
         return ValidationError(
             "Invalid operator used in KeyConditionExpression: attribute_not_exists");
@@ -1176,8 +1211,7 @@ Result<KeyCondition> ParseKeyCondition(std::string_view text, ExpressionAttribut
         });
       });
       std::string_view missing = hash_elsewhere && !range_key.empty() ? range_key : hash_key;
-      return ValidationError("Query condition missed key schema element: " +
-                             std::string(missing));
+      return ValidationError("Query condition missed key schema element: " + std::string(missing));
     }
     if (is_hash) {
       if (have_hash) {
@@ -1206,12 +1240,23 @@ Result<KeyCondition> ParseKeyCondition(std::string_view text, ExpressionAttribut
         break;
       default:
         switch (n->op) {
-          case CompareOp::kEq: sort.op = SortKeyOp::kEq; break;
-          case CompareOp::kLt: sort.op = flipped ? SortKeyOp::kGt : SortKeyOp::kLt; break;
-          case CompareOp::kLe: sort.op = flipped ? SortKeyOp::kGe : SortKeyOp::kLe; break;
-          case CompareOp::kGt: sort.op = flipped ? SortKeyOp::kLt : SortKeyOp::kGt; break;
-          case CompareOp::kGe: sort.op = flipped ? SortKeyOp::kLe : SortKeyOp::kGe; break;
-          case CompareOp::kNe: break;  // rejected above
+          case CompareOp::kEq:
+            sort.op = SortKeyOp::kEq;
+            break;
+          case CompareOp::kLt:
+            sort.op = flipped ? SortKeyOp::kGt : SortKeyOp::kLt;
+            break;
+          case CompareOp::kLe:
+            sort.op = flipped ? SortKeyOp::kGe : SortKeyOp::kLe;
+            break;
+          case CompareOp::kGt:
+            sort.op = flipped ? SortKeyOp::kLt : SortKeyOp::kGt;
+            break;
+          case CompareOp::kGe:
+            sort.op = flipped ? SortKeyOp::kLe : SortKeyOp::kGe;
+            break;
+          case CompareOp::kNe:
+            break;  // rejected above
         }
     }
     sort.value = *values[0];

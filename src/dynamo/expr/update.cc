@@ -21,7 +21,8 @@ using internal::UpdateAction;
 constexpr int kMaxNesting = 32;
 
 Status InvalidPath() {
-  return ValidationError("The document path provided in the update expression is invalid for update");
+  return ValidationError(
+      "The document path provided in the update expression is invalid for update");
 }
 Status WrongType() {
   return ValidationError("An operand in the update expression has an incorrect data type");

@@ -6,8 +6,8 @@
 namespace cruddur::dynamo {
 namespace {
 
-constexpr std::array<std::string_view, 10> kTypeNames = {"S", "N",  "B", "BOOL", "NULL",
-                                                         "M", "L", "SS", "NS",  "BS"};
+constexpr std::array<std::string_view, 10> kTypeNames = {"S", "N", "B",  "BOOL", "NULL",
+                                                         "M", "L", "SS", "NS",   "BS"};
 
 // Sets hold no duplicates (a wire-decoder invariant), so two sets are equal exactly when they
 // have the same size and every member of one is in the other. Sorting copies of views keeps
@@ -45,8 +45,8 @@ bool SameNumberSet(const std::vector<Decimal>& a, const std::vector<Decimal>& b)
 // gives 21 bytes at most for 38 digits, 2 for 27 and 3 for -27, as the guide's figures do.
 size_t NumberSize(const Decimal& d) {
   if (d.is_zero()) return 1;
-  const int lead = d.LeadExponent();   // position of the first significant digit
-  const int last = d.exponent();       // position of the last significant digit
+  const int lead = d.LeadExponent();  // position of the first significant digit
+  const int last = d.exponent();      // position of the last significant digit
   // Pair index of a decimal position p: floor(p / 2).
   auto pair = [](int p) { return p >= 0 ? p / 2 : -((-p + 1) / 2); };
   size_t size = 1 + static_cast<size_t>(pair(lead) - pair(last) + 1);
@@ -132,15 +132,23 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
   if (type != other.type) return false;
   switch (type) {
     case AttrType::kS:
-    case AttrType::kB: return str == other.str;
-    case AttrType::kN: return num == other.num;
-    case AttrType::kBool: return boolean == other.boolean;
-    case AttrType::kNull: return true;
-    case AttrType::kM: return map == other.map;
-    case AttrType::kL: return list == other.list;
+    case AttrType::kB:
+      return str == other.str;
+    case AttrType::kN:
+      return num == other.num;
+    case AttrType::kBool:
+      return boolean == other.boolean;
+    case AttrType::kNull:
+      return true;
+    case AttrType::kM:
+      return map == other.map;
+    case AttrType::kL:
+      return list == other.list;
     case AttrType::kSS:
-    case AttrType::kBS: return SameStringSet(strs, other.strs);
-    case AttrType::kNS: return SameNumberSet(nums, other.nums);
+    case AttrType::kBS:
+      return SameStringSet(strs, other.strs);
+    case AttrType::kNS:
+      return SameNumberSet(nums, other.nums);
   }
   return false;
 }
@@ -148,10 +156,13 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
 size_t AttributeValueSize(const AttributeValue& value) {
   switch (value.type) {
     case AttrType::kS:
-    case AttrType::kB: return value.str.size();
-    case AttrType::kN: return NumberSize(value.num);
+    case AttrType::kB:
+      return value.str.size();
+    case AttrType::kN:
+      return NumberSize(value.num);
     case AttrType::kBool:
-    case AttrType::kNull: return 1;
+    case AttrType::kNull:
+      return 1;
     case AttrType::kM: {
       size_t size = 3;
       for (const auto& [name, v] : value.map) size += 1 + name.size() + AttributeValueSize(v);

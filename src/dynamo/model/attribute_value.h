@@ -66,9 +66,11 @@ struct AttributeValue {
 };
 
 // Size of an attribute value as DynamoDB counts it for the 400 KB item limit and capacity
-// units (Developer Guide, "Item sizes and formats"): strings and binaries by their byte length,
-// numbers roughly one byte per two significant digits plus one, BOOL and NULL one byte, and
-// 3 bytes of overhead per M/L plus one byte per element.
+// units (Developer Guide, "Item sizes and formats"): S and B by their byte length (B raw, not
+// base64); N as 1 byte plus one per base-100 digit pair aligned at the decimal point, plus 1 if
+// negative (the guide's "1 byte per two significant digits + 1 byte": 27 -> 2, -27 -> 3, at most
+// 21); BOOL and NULL 1 byte; sets the sum of their members; M and L 3 bytes plus, per element,
+// 1 byte + its value (+ its name's length in an M).
 size_t AttributeValueSize(const AttributeValue& value);
 // Size of a whole item: the sum of each attribute name's UTF-8 length plus its value's size.
 size_t ItemSize(const Item& item);

@@ -60,7 +60,7 @@ size_t NSize(std::string_view n) { return AttributeValueSize(AttributeValue::N(D
 
 TEST(AttributeValueTest, NumberSizes) {
   EXPECT_EQ(NSize("0"), 1u);
-  EXPECT_EQ(NSize("27"), 2u);   // Developer Guide figures
+  EXPECT_EQ(NSize("27"), 2u);  // Developer Guide figures
   EXPECT_EQ(NSize("-27"), 3u);
   EXPECT_EQ(NSize("461"), 3u);
   EXPECT_EQ(NSize("1"), 2u);
@@ -70,7 +70,7 @@ TEST(AttributeValueTest, NumberSizes) {
   EXPECT_EQ(NSize("123.45"), 4u);  // 01|23|.45
   EXPECT_EQ(NSize("0.5"), 2u);
   EXPECT_EQ(NSize("0.05"), 2u);
-  EXPECT_EQ(NSize("0.005"), 2u);   // .00|50
+  EXPECT_EQ(NSize("0.005"), 2u);  // .00|50
   EXPECT_EQ(NSize("1.5"), 3u);
   EXPECT_EQ(NSize(std::string(38, '9')), 20u);
   EXPECT_EQ(NSize("9" + std::string(37, '9') + "0"), 21u);
@@ -79,17 +79,17 @@ TEST(AttributeValueTest, NumberSizes) {
 
 TEST(AttributeValueTest, ItemSize) {
   Item item;
-  item["pk"] = AttributeValue::S("abc");                      // 2 + 3
-  item["b"] = AttributeValue::B(std::string("\x00\x01", 2));  // 1 + 2
-  item["t"] = AttributeValue::Bool(true);                     // 1 + 1
-  item["z"] = AttributeValue::Null();                         // 1 + 1
-  item["n"] = AttributeValue::N(D("27"));                     // 1 + 2
-  item["ss"] = AttributeValue::SS({"ab", "c"});               // 2 + 3
-  item["ns"] = AttributeValue::NS({D("1"), D("-27")});        // 2 + 2 + 3
+  item["pk"] = AttributeValue::S("abc");                                            // 2 + 3
+  item["b"] = AttributeValue::B(std::string("\x00\x01", 2));                        // 1 + 2
+  item["t"] = AttributeValue::Bool(true);                                           // 1 + 1
+  item["z"] = AttributeValue::Null();                                               // 1 + 1
+  item["n"] = AttributeValue::N(D("27"));                                           // 1 + 2
+  item["ss"] = AttributeValue::SS({"ab", "c"});                                     // 2 + 3
+  item["ns"] = AttributeValue::NS({D("1"), D("-27")});                              // 2 + 2 + 3
   item["l"] = AttributeValue::L({AttributeValue::S("x"), AttributeValue::Null()});  // 1 + 3 + 2 + 2
   item["m"] = AttributeValue::M({{"k", AttributeValue::S("vv")}});  // 1 + 3 + (1 + 1 + 2)
-  item["e"] = AttributeValue::M({});                                  // 1 + 3
-  item["é"] = AttributeValue::S("ü");                                 // 2 + 2
+  item["e"] = AttributeValue::M({});                                // 1 + 3
+  item["é"] = AttributeValue::S("ü");                               // 2 + 2
   EXPECT_EQ(ItemSize(item), 5u + 3 + 2 + 2 + 3 + 5 + 7 + 8 + 8 + 4 + 4);
   EXPECT_EQ(ItemSize(Item{}), 0u);
 }

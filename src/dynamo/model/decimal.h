@@ -75,7 +75,7 @@ class Decimal {
  private:
   Decimal(Int128 c, int32_t e) : coefficient_(c), exponent_(e) {}
   Int128 coefficient_ = 0;  // |c| < 10^38, no trailing zeros unless zero
-  int32_t exponent_ = 0;      // value = coefficient * 10^exponent
+  int32_t exponent_ = 0;    // value = coefficient * 10^exponent
 };
 
 }  // namespace cruddur::dynamo

@@ -99,8 +99,8 @@ TEST(DecimalTest, Normalized) {
 }
 
 TEST(DecimalTest, FromIntAndToInt64) {
-  for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{100}, int64_t{-4500},
-                    INT64_MAX, INT64_MIN}) {
+  for (int64_t v :
+       {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{100}, int64_t{-4500}, INT64_MAX, INT64_MIN}) {
     int64_t out = 7;
     Decimal d = Decimal::FromInt(v);
     EXPECT_EQ(d.ToString(), std::to_string(v));
@@ -151,16 +151,17 @@ TEST(DecimalTest, AddSub) {
   EXPECT_EQ(Sum("-5", "3"), "-2");
   EXPECT_EQ(Sum("5", "-7"), "-2");
   EXPECT_EQ(Diff("1e38", "1"), std::string(38, '9'));
-  EXPECT_EQ(Sum("-99999999999999999999999999999999999999", "-99999999999999999999999999999999999999"),
-            kPrecision);
+  EXPECT_EQ(
+      Sum("-99999999999999999999999999999999999999", "-99999999999999999999999999999999999999"),
+      kPrecision);
   EXPECT_EQ(Sum("-9999999999999999999999999999999999999", "-9999999999999999999999999999999999999"),
             "-19999999999999999999999999999999999998");
 }
 
 TEST(DecimalTest, Compare) {
-  std::vector<std::string> sorted = {"-1e125", "-100", "-1.5", "-1", "-0.001", "-1e-130", "0",
-                                     "1e-130", "0.001", "0.0011", "1", "1.000001", "1.5", "2",
-                                     "10", "99", "100", "1e125"};
+  std::vector<std::string> sorted = {"-1e125", "-100",   "-1.5",  "-1",     "-0.001", "-1e-130",
+                                     "0",      "1e-130", "0.001", "0.0011", "1",      "1.000001",
+                                     "1.5",    "2",      "10",    "99",     "100",    "1e125"};
   for (size_t i = 0; i < sorted.size(); ++i) {
     for (size_t j = 0; j < sorted.size(); ++j) {
       EXPECT_EQ(D(sorted[i]) <=> D(sorted[j]), i <=> j) << sorted[i] << " vs " << sorted[j];
@@ -186,7 +187,8 @@ Decimal RandomDecimal(std::mt19937_64& rng) {
 
 TEST(DecimalTest, OrderedEncodingMatchesNumericOrder) {
   std::mt19937_64 rng(42);
-  std::vector<Decimal> values = {D("1e-130"), D("-1e-130"), D("9.9999999999999999999999999999999999999e125"),
+  std::vector<Decimal> values = {D("1e-130"), D("-1e-130"),
+                                 D("9.9999999999999999999999999999999999999e125"),
                                  D("-9.9999999999999999999999999999999999999e125"), Decimal()};
   for (int i = 0; i < 3000; ++i) values.push_back(RandomDecimal(rng));
   std::vector<std::string> enc;
@@ -203,9 +205,9 @@ TEST(DecimalTest, OrderedEncodingMatchesNumericOrder) {
   }
   for (size_t i = 0; i < values.size(); ++i) {
     for (size_t j = i; j < std::min(values.size(), i + 200); ++j) {
-      const int c = std::memcmp(enc[i].data(), enc[j].data(), std::min(enc[i].size(), enc[j].size()));
-      const auto byte_order =
-          c != 0 ? c <=> 0 : enc[i].size() <=> enc[j].size();
+      const int c =
+          std::memcmp(enc[i].data(), enc[j].data(), std::min(enc[i].size(), enc[j].size()));
+      const auto byte_order = c != 0 ? c <=> 0 : enc[i].size() <=> enc[j].size();
       EXPECT_EQ(byte_order, values[i] <=> values[j])
           << values[i].ToString() << " vs " << values[j].ToString();
     }

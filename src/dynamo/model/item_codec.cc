@@ -39,11 +39,20 @@ void EncodeValue(const AttributeValue& v, std::string* out) {
   out->push_back(static_cast<char>(1 + static_cast<uint8_t>(v.type)));
   switch (v.type) {
     case AttrType::kS:
-    case AttrType::kB: PutBytes(v.str, out); break;
-    case AttrType::kN: v.num.EncodeOrdered(out); break;
-    case AttrType::kBool: out->push_back(v.boolean ? '\x01' : '\x00'); break;
-    case AttrType::kNull: break;
-    case AttrType::kM: EncodeMap(v.map, out); break;
+    case AttrType::kB:
+      PutBytes(v.str, out);
+      break;
+    case AttrType::kN:
+      v.num.EncodeOrdered(out);
+      break;
+    case AttrType::kBool:
+      out->push_back(v.boolean ? '\x01' : '\x00');
+      break;
+    case AttrType::kNull:
+      break;
+    case AttrType::kM:
+      EncodeMap(v.map, out);
+      break;
     case AttrType::kL:
       PutVarint(v.list.size(), out);
       for (const auto& e : v.list) EncodeValue(e, out);
@@ -148,8 +157,10 @@ Status DecodeValue(Reader* r, int depth, AttributeValue* v) {
   uint64_t n = 0;
   switch (v->type) {
     case AttrType::kS:
-    case AttrType::kB: return r->Bytes(&v->str);
-    case AttrType::kN: return r->Number(&v->num);
+    case AttrType::kB:
+      return r->Bytes(&v->str);
+    case AttrType::kN:
+      return r->Number(&v->num);
     case AttrType::kBool: {
       uint8_t b = 0;
       CRUDDUR_RETURN_IF_ERROR(r->Byte(&b));
@@ -157,8 +168,10 @@ Status DecodeValue(Reader* r, int depth, AttributeValue* v) {
       v->boolean = b == 1;
       return Status::Ok();
     }
-    case AttrType::kNull: return Status::Ok();
-    case AttrType::kM: return DecodeMap(r, depth + 1, &v->map);
+    case AttrType::kNull:
+      return Status::Ok();
+    case AttrType::kM:
+      return DecodeMap(r, depth + 1, &v->map);
     case AttrType::kL:
       CRUDDUR_RETURN_IF_ERROR(r->Count(1, &n));
       v->list.resize(n);

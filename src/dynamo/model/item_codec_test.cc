@@ -19,7 +19,8 @@ Item SampleItem() {
   item["ss"] = AttributeValue::SS({"b", "a", ""});
   item["ns"] = AttributeValue::NS({*Decimal::Parse("1"), *Decimal::Parse("1e-130")});
   item["bs"] = AttributeValue::BS({std::string("\x00", 1), "zz"});
-  item["l"] = AttributeValue::L({AttributeValue::S("x"), AttributeValue::L({}), AttributeValue::M({})});
+  item["l"] =
+      AttributeValue::L({AttributeValue::S("x"), AttributeValue::L({}), AttributeValue::M({})});
   AttributeMap inner;
   inner["deep"] = AttributeValue::L({AttributeValue::M({{"k", AttributeValue::S("v")}})});
   item["m"] = AttributeValue::M(std::move(inner));
@@ -73,16 +74,44 @@ TEST(ItemCodecTest, RejectsCorruptRecords) {
   std::string good;
   EncodeItem(SampleItem(), &good);
   for (size_t n = 0; n < good.size(); ++n) ExpectCorrupt(std::string_view(good.data(), n));
-  ExpectCorrupt(good + "x");                         // trailing bytes
-  ExpectCorrupt(std::string("\x02\x00", 2));         // unknown version
+  ExpectCorrupt(good + "x");                  // trailing bytes
+  ExpectCorrupt(std::string("\x02\x00", 2));  // unknown version
   ExpectCorrupt(std::string("\x01\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01", 11));  // huge count
-  ExpectCorrupt(std::string("\x01\x01\x01" "a" "\x0B", 5));         // bad tag
-  ExpectCorrupt(std::string("\x01\x01\x01" "a" "\x04\x02", 6));     // bad BOOL
-  ExpectCorrupt(std::string("\x01\x01\x01" "a" "\x01\x05" "ab", 7));  // string past end
-  ExpectCorrupt(std::string("\x01\x02\x01" "b" "\x05\x01" "a" "\x05", 9));  // names unsorted
-  ExpectCorrupt(std::string("\x01\x02\x01" "a" "\x05\x01" "a" "\x05", 9));  // duplicate name
+  ExpectCorrupt(
+      std::string("\x01\x01\x01"
+                  "a"
+                  "\x0B",
+                  5));  // bad tag
+  ExpectCorrupt(
+      std::string("\x01\x01\x01"
+                  "a"
+                  "\x04\x02",
+                  6));  // bad BOOL
+  ExpectCorrupt(
+      std::string("\x01\x01\x01"
+                  "a"
+                  "\x01\x05"
+                  "ab",
+                  7));  // string past end
+  ExpectCorrupt(
+      std::string("\x01\x02\x01"
+                  "b"
+                  "\x05\x01"
+                  "a"
+                  "\x05",
+                  9));  // names unsorted
+  ExpectCorrupt(
+      std::string("\x01\x02\x01"
+                  "a"
+                  "\x05\x01"
+                  "a"
+                  "\x05",
+                  9));  // duplicate name
   // Nesting bomb: many L levels with count 1.
-  std::string bomb("\x01\x01\x01" "a", 4);
+  std::string bomb(
+      "\x01\x01\x01"
+      "a",
+      4);
   for (int i = 0; i < 100000; ++i) bomb += "\x07\x01";
   ExpectCorrupt(bomb);
 }

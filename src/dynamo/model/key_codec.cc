@@ -30,9 +30,14 @@ void EncodeKeyBytes(std::string_view bytes, std::string* out) {
 void EncodeKeyValue(const AttributeValue& v, std::string* out) {
   switch (v.type) {
     case AttrType::kS:
-    case AttrType::kB: EncodeKeyBytes(v.str, out); return;
-    case AttrType::kN: v.num.EncodeOrdered(out); return;
-    default: return;  // not a key type; see the header's precondition
+    case AttrType::kB:
+      EncodeKeyBytes(v.str, out);
+      return;
+    case AttrType::kN:
+      v.num.EncodeOrdered(out);
+      return;
+    default:
+      return;  // not a key type; see the header's precondition
   }
 }
 
@@ -68,7 +73,8 @@ Result<AttributeValue> DecodeKeyValue(AttrType type, std::string_view* in) {
       CRUDDUR_ASSIGN_OR_RETURN(Decimal d, Decimal::DecodeOrdered(in));
       return AttributeValue::N(d);
     }
-    default: return InternalError("Corrupt key encoding: unsupported key type");
+    default:
+      return InternalError("Corrupt key encoding: unsupported key type");
   }
 }
 

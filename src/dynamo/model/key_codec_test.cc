@@ -24,10 +24,13 @@ TEST(KeyCodecTest, StringEncodingFormat) {
 }
 
 TEST(KeyCodecTest, RoundTripAndSelfDelimiting) {
-  std::vector<AttributeValue> values = {
-      AttributeValue::S(""), AttributeValue::S("hello"), AttributeValue::S(std::string("\x00\x00", 2)),
-      AttributeValue::B(std::string("\x00\xFF\x01", 3)), AttributeValue::N(*Decimal::Parse("-1.5")),
-      AttributeValue::N(Decimal()), AttributeValue::S("ünï")};
+  std::vector<AttributeValue> values = {AttributeValue::S(""),
+                                        AttributeValue::S("hello"),
+                                        AttributeValue::S(std::string("\x00\x00", 2)),
+                                        AttributeValue::B(std::string("\x00\xFF\x01", 3)),
+                                        AttributeValue::N(*Decimal::Parse("-1.5")),
+                                        AttributeValue::N(Decimal()),
+                                        AttributeValue::S("ünï")};
   std::string all;
   for (const auto& v : values) EncodeKeyValue(v, &all);
   std::string_view in = all;
@@ -44,7 +47,9 @@ TEST(KeyCodecTest, CompositeOrderIsComponentOrder) {
   std::mt19937_64 rng(3);
   auto rand_bytes = [&rng] {
     std::string s(static_cast<size_t>(rng() % 4), '\0');
-    for (char& c : s) c = "\x00\x01\xFF" "ab"[rng() % 5];
+    for (char& c : s)
+      c = "\x00\x01\xFF"
+          "ab"[rng() % 5];
     return s;
   };
   struct Key {
@@ -63,9 +68,8 @@ TEST(KeyCodecTest, CompositeOrderIsComponentOrder) {
   auto by_parts = keys;
   // Unsigned byte comparison, as DynamoDB orders B (std::string compares char_traits<char>,
   // which compares as unsigned char).
-  std::sort(by_parts.begin(), by_parts.end(), [](const Key& a, const Key& b) {
-    return std::tie(a.pk, a.sk) < std::tie(b.pk, b.sk);
-  });
+  std::sort(by_parts.begin(), by_parts.end(),
+            [](const Key& a, const Key& b) { return std::tie(a.pk, a.sk) < std::tie(b.pk, b.sk); });
   for (size_t i = 0; i < keys.size(); ++i) {
     EXPECT_EQ(by_enc[i].pk, by_parts[i].pk);
     EXPECT_EQ(by_enc[i].sk, by_parts[i].sk);

@@ -193,6 +193,16 @@ std::optional<std::string> IndexEntryKey(const TableDef& table, const IndexDef& 
   return key;
 }
 
+// The storage key an ExclusiveStartKey designates in the table or index, or nullopt when it
+// lacks a key attribute (or has one of the wrong type).
+std::optional<std::string> StartKey(const TableDef& table, const IndexDef* index,
+                                    const Item& start) {
+  if (index != nullptr) return IndexEntryKey(table, *index, start);
+  Result<std::string> key = ItemKey(table, start);
+  if (!key.ok()) return std::nullopt;
+  return std::move(key).value();
+}
+
 // What an index stores of an item ("Projections" in the Developer Guide): the table and index
 // keys always; with INCLUDE the listed attributes too; with ALL everything.
 Item Project(const TableDef& table, const IndexDef& index, const Item& item) {
@@ -484,7 +494,6 @@ class RangeIterator : public ItemIterator {
 // ---- Engine::Impl ----
 
 struct Engine::Impl {
-  EngineOptions options;
   std::unique_ptr<rocksdb::Env> mem_env;  // in_memory only; outlives db
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
@@ -575,7 +584,6 @@ Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
   impl->write_options.sync = options.sync;
 
   rocksdb::DBOptions db_options;
@@ -788,20 +796,21 @@ std::unique_ptr<ItemIterator> Engine::Query(const TableDef& table, const IndexDe
     }
   }
   if (exclusive_start_key != nullptr) {
-    std::optional<std::string> start;
-    if (index != nullptr) {
-      start = IndexEntryKey(table, *index, *exclusive_start_key);
-    } else if (Result<std::string> key = ItemKey(table, *exclusive_start_key); key.ok()) {
-      start = std::move(key).value();
-    }
+    std::optional<std::string> start = StartKey(table, index, *exclusive_start_key);
     if (!start) {
       return std::make_unique<StatusIterator>(
           ValidationError("The provided starting key is invalid"));
     }
+    // DynamoDB rejects a start key from another partition or outside the sort-key condition
+    // rather than silently restarting the query.
+    if (*start < lower || *start >= upper) {
+      return std::make_unique<StatusIterator>(ValidationError(
+          "The provided starting key is outside query boundaries based on provided condition"));
+    }
     if (forward) {
-      lower = std::max(lower, KeySuccessor(*start));
+      lower = KeySuccessor(*start);
     } else {
-      upper = std::min(upper, *start);
+      upper = *start;
     }
   }
   if (lower >= upper) return std::make_unique<StatusIterator>(Status::Ok());
@@ -830,17 +839,21 @@ std::unique_ptr<ItemIterator> Engine::Scan(const TableDef& table, const IndexDef
     PutBigEndian(end_hash, 4, &upper);
   }
   if (exclusive_start_key != nullptr) {
-    std::optional<std::string> start;
-    if (index != nullptr) {
-      start = IndexEntryKey(table, *index, *exclusive_start_key);
-    } else if (Result<std::string> key = ItemKey(table, *exclusive_start_key); key.ok()) {
-      start = std::move(key).value();
-    }
+    std::optional<std::string> start = StartKey(table, index, *exclusive_start_key);
     if (!start) {
-      return std::make_unique<StatusIterator>(
-          ValidationError("The provided starting key is invalid"));
+      return std::make_unique<StatusIterator>(ValidationError(
+          "The provided starting key is invalid: The provided key element does not match the "
+          "schema"));
     }
-    lower = std::max(lower, KeySuccessor(*start));
+    // Parallel scan: the start key must hash into the requested segment (real DynamoDB's
+    // text; DynamoDB Local says "Exclusive start key must lie within the segment").
+    if (*start < lower || *start >= upper) {
+      return std::make_unique<StatusIterator>(ValidationError(
+          "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+          "ExclusiveStartKey with correct Segment. TotalSegments: " +
+          std::to_string(total_segments) + " Segment: " + std::to_string(segment)));
+    }
+    lower = KeySuccessor(*start);
   }
   if (lower >= upper) return std::make_unique<StatusIterator>(Status::Ok());
   return std::make_unique<RangeIterator>(impl_->db.get(),

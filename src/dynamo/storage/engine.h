@@ -168,13 +168,22 @@ class Engine {
   // Items of one partition (`hash` is the table's or the index's partition key value) whose
   // sort key is in `range`, in sort-key order (descending if !forward), starting after
   // exclusive_start_key (an item holding at least the table keys and, for an index, the index
-  // keys) when given. index = nullptr reads the table; otherwise a member of table's indexes.
+  // keys; it need not exist) when given. index = nullptr reads the table; otherwise a member of
+  // table's indexes. Within equal index keys, index entries are ordered by table key.
+  // Errors, reported by the iterator's status() (kValidation): `hash` or a range operand of
+  // the wrong type, a range on a schema without a sort key, begins_with on N; a start key
+  // lacking a key attribute ("The provided starting key is invalid") or outside the partition
+  // or the range ("The provided starting key is outside query boundaries based on provided
+  // condition").
   std::unique_ptr<ItemIterator> Query(const TableDef& table, const IndexDef* index,
                                       const AttributeValue& hash, const SortRange& range,
                                       bool forward, const Item* exclusive_start_key) const;
   // Every item of the table or index, or of segment `segment` of `total_segments` (each
   // segment is an even slice of the hash space; together they cover every item exactly once),
-  // starting after exclusive_start_key when given. total_segments = 1 reads everything.
+  // starting after exclusive_start_key when given. total_segments = 1 reads everything. Items
+  // come in hash order, each partition's items together in sort-key order.
+  // Errors (kValidation, via status()): segment not in [0, total_segments); a start key
+  // lacking a key attribute or outside the segment, with real DynamoDB's texts.
   std::unique_ptr<ItemIterator> Scan(const TableDef& table, const IndexDef* index, int segment,
                                      int total_segments, const Item* exclusive_start_key) const;
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -312,6 +313,30 @@ TEST_P(EngineTest, QueryHashOnlyTableAndWrongTypes) {
   EXPECT_EQ(it->status().code(), ErrorCode::kValidation);
 }
 
+TEST_P(EngineTest, QueryRejectsStartKeyOutsideCondition) {
+  auto t = CreateSimple("t", Schema("pk", AttrType::kS, "sk", AttrType::kN));
+  for (int i = 0; i < 5; ++i) Put(t, {{"pk", S("p")}, {"sk", N(i)}});
+  auto status_of = [&](const SortRange& range, const Item& start) {
+    auto it = engine_->Query(*t, nullptr, S("p"), range, true, &start);
+    while (it->Next()) {
+    }
+    return it->status();
+  };
+  Status other_partition = status_of(SortRange::All(), {{"pk", S("q")}, {"sk", N(1)}});
+  EXPECT_EQ(other_partition.code(), ErrorCode::kValidation);
+  EXPECT_EQ(other_partition.message(),
+            "The provided starting key is outside query boundaries based on provided condition");
+  EXPECT_EQ(status_of(SortRange::Gt(N(2)), {{"pk", S("p")}, {"sk", N(1)}}).code(),
+            ErrorCode::kValidation);
+  EXPECT_TRUE(status_of(SortRange::Gt(N(2)), {{"pk", S("p")}, {"sk", N(3)}}).ok());
+  EXPECT_EQ(status_of(SortRange::All(), {{"pk", S("p")}}).message(),
+            "The provided starting key is invalid");
+  // A start key need not name an existing item.
+  Item between{{"pk", S("p")}, {"sk", N("2.5")}};
+  auto it = engine_->Query(*t, nullptr, S("p"), SortRange::All(), true, &between);
+  EXPECT_EQ(Drain(it.get()).size(), 2u);
+}
+
 TEST_P(EngineTest, ScanSegmentsCoverEveryItemOnce) {
   auto t = CreateSimple("t", Schema("pk", AttrType::kS, "sk", AttrType::kN));
   auto other = CreateSimple("other", Schema("pk", AttrType::kS));
@@ -363,6 +388,21 @@ TEST_P(EngineTest, ScanSegmentsCoverEveryItemOnce) {
     EXPECT_EQ(sks, (std::vector<std::string>{"0", "1", "2", "3", "4"})) << pk;
   }
   EXPECT_EQ(engine_->Scan(*t, nullptr, 3, 3, nullptr)->status().code(), ErrorCode::kValidation);
+  // A start key must lie in the requested segment.
+  Item start = paged.front();
+  int in_segment = -1;
+  for (int segment = 0; segment < 4 && in_segment < 0; ++segment) {
+    auto probe = engine_->Scan(*t, nullptr, segment, 4, nullptr);
+    if (probe->Next() && probe->item() == start) in_segment = segment;
+  }
+  ASSERT_EQ(in_segment, 0);
+  auto wrong = engine_->Scan(*t, nullptr, 1, 4, &start);
+  EXPECT_FALSE(wrong->Next());
+  EXPECT_EQ(wrong->status().message(),
+            "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+            "ExclusiveStartKey with correct Segment. TotalSegments: 4 Segment: 1");
+  EXPECT_EQ(Drain(engine_->Scan(*t, nullptr, 0, 4, &start).get()).size() + 1,
+            Drain(engine_->Scan(*t, nullptr, 0, 4, nullptr).get()).size());
 }
 
 TableDef IndexedTable() {
@@ -587,6 +627,44 @@ TEST_P(EngineTest, StatsAndDataSurviveReopen) {
   // Ids keep growing after a restart: a new table never reuses one.
   auto fresh = CreateSimple("fresh", Schema("k", AttrType::kS));
   EXPECT_GT(fresh->id, reopened->id);
+}
+
+// An acknowledged commit survives the process dying without any shutdown (kill -9): the
+// write-ahead log is written before Commit returns. The child is a re-executed copy of this
+// test binary (threadsafe death test) that writes and then _exit()s.
+TEST(EngineCrashTest, CommittedWritesSurviveProcessDeath) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // The parent picks the directory; the re-executed child finds it in the environment.
+  if (getenv("CRUDDUR_STORAGE_CRASH_DIR") == nullptr) {
+    char dir_template[] = "/tmp/storage_crash.XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    setenv("CRUDDUR_STORAGE_CRASH_DIR", dir_template, 1);
+  }
+  std::string dir = getenv("CRUDDUR_STORAGE_CRASH_DIR");
+  auto write_and_die = [&] {
+    auto engine = std::move(Engine::Open({.path = dir + "/db"})).value();
+    if (!engine->CreateTable({.name = "t", .key = Schema("pk", AttrType::kS)}).ok()) _exit(2);
+    auto t = engine->GetTable("t");
+    for (int i = 0; i < 100; ++i) {
+      auto batch = engine->BeginWrite({{t, {{"pk", S(std::to_string(i))}}}});
+      batch->Put(*t, {{"pk", S(std::to_string(i))}, {"v", N(i)}});
+      if (!batch->Commit().ok()) _exit(3);
+    }
+    _exit(0);
+  };
+  EXPECT_EXIT(write_and_die(), ::testing::ExitedWithCode(0), "");
+  unsetenv("CRUDDUR_STORAGE_CRASH_DIR");
+  {
+    auto opened = Engine::Open({.path = dir + "/db"});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    auto t = (*opened)->GetTable("t");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ((*opened)->Stats(*t).item_count, 100);
+    auto item = (*opened)->Get(*t, {{"pk", S("99")}});
+    ASSERT_TRUE(item.ok());
+    EXPECT_EQ(*item, (Item{{"pk", S("99")}, {"v", N(99)}}));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_P(EngineTest, DeleteTableRemovesOnlyItsData) {
