@@ -61,9 +61,7 @@ Status CheckTableNameKeys(const json::Value& request_items) {
   return Status::Ok();
 }
 
-Status DuplicateKeys() {
-  return ValidationError("Provided list of item keys contains duplicates");
-}
+Status DuplicateKeys() { return ValidationError("Provided list of item keys contains duplicates"); }
 
 // The per-table entries of a ConsumedCapacity list, in the order tables first appear.
 ConsumedCapacity& CapacityFor(std::vector<ConsumedCapacity>* list, const std::string& table) {
@@ -98,11 +96,11 @@ struct WriteOp {
 const Shape& BatchWriteShape() {
   static const Shape shape = Struct(
       "BatchWriteItemInput",
-      {Length(NotNull(Map("RequestItems",
-                          List("member", Struct("WriteRequest",
-                                                {Struct("PutRequest", {NotNull(AttrMap("Item"))}),
-                                                 Struct("DeleteRequest",
-                                                        {NotNull(AttrMap("Key"))})})))),
+      {Length(NotNull(Map(
+                  "RequestItems",
+                  List("member", Struct("WriteRequest",
+                                        {Struct("PutRequest", {NotNull(AttrMap("Item"))}),
+                                         Struct("DeleteRequest", {NotNull(AttrMap("Key"))})})))),
               1, std::nullopt),
        Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"}),
        Enum(Str("ReturnItemCollectionMetrics"), {"SIZE", "NONE"})});
@@ -112,13 +110,13 @@ const Shape& BatchWriteShape() {
 const Shape& BatchGetShape() {
   static const Shape shape = Struct(
       "BatchGetItemInput",
-      {Length(NotNull(Map("RequestItems",
-                          Struct("KeysAndAttributes",
-                                 {Length(NotNull(List("Keys", AttrMap("member"))), 1,
-                                         kMaxBatchGetKeys),
-                                  Length(List("AttributesToGet", Str("member")), 1, 255),
-                                  Bool("ConsistentRead"), Str("ProjectionExpression"),
-                                  Map("ExpressionAttributeNames", Str("member"))}))),
+      {Length(NotNull(
+                  Map("RequestItems",
+                      Struct("KeysAndAttributes",
+                             {Length(NotNull(List("Keys", AttrMap("member"))), 1, kMaxBatchGetKeys),
+                              Length(List("AttributesToGet", Str("member")), 1, 255),
+                              Bool("ConsistentRead"), Str("ProjectionExpression"),
+                              Map("ExpressionAttributeNames", Str("member"))}))),
               1, std::nullopt),
        Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"})});
   return shape;
@@ -198,8 +196,8 @@ Status BatchWriteItem(ApiContext& ctx, const json::Value& request, json::Writer*
         op.key = ExtractKey(table->key, item);
         op.put = std::move(item);
       } else {
-        CRUDDUR_ASSIGN_OR_RETURN(op.key,
-                                 DecodeKey(*table, (*Member(*requests[i], "DeleteRequest"))["Key"]));
+        CRUDDUR_ASSIGN_OR_RETURN(
+            op.key, DecodeKey(*table, (*Member(*requests[i], "DeleteRequest"))["Key"]));
       }
       for (const auto& earlier : ops) {
         if (earlier.table->name == table->name && earlier.key == op.key) return DuplicateKeys();
@@ -223,7 +221,8 @@ Status BatchWriteItem(ApiContext& ctx, const json::Value& request, json::Writer*
     }
   }
   Status st = batch->Commit();
-  if (st.code() == ErrorCode::kResourceNotFound) return NotFoundError("Requested resource not found");
+  if (st.code() == ErrorCode::kResourceNotFound)
+    return NotFoundError("Requested resource not found");
   CRUDDUR_RETURN_IF_ERROR(st);
 
   out->StartObject();
@@ -332,8 +331,8 @@ Status BatchGetItem(ApiContext& ctx, const json::Value& request, json::Writer* o
     out->StartArray();
     for (size_t i : unprocessed[t]) WriteItem(r.keys[i], out);
     out->EndArray();
-    for (const char* param : {"ProjectionExpression", "ExpressionAttributeNames",
-                              "AttributesToGet", "ConsistentRead"}) {
+    for (const char* param : {"ProjectionExpression", "ExpressionAttributeNames", "AttributesToGet",
+                              "ConsistentRead"}) {
       if (const json::Value* v = Member(*r.params, param)) {
         out->Key(param);
         v->Accept(*out);

@@ -345,13 +345,14 @@ Result<ReturnValues> ReadReturnValues(const json::Value& request,
     return ValidationError(
         "1 validation error detected: Value '" + std::string(text) +
         "' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: "
-        "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");
+        "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");  // the service's order
   }
   if (rv == ReturnValues::kNone) return rv;
   for (ReturnValues a : allowed) {
     if (a == rv) return rv;
   }
-  return ValidationError("Return values set to invalid value");
+  // PutItem and DeleteItem (API Reference: "the only values ... are NONE and ALL_OLD").
+  return ValidationError("ReturnValues can only be ALL_OLD or NONE");
 }
 
 CapacityMode ReadCapacityMode(const json::Value& request) {

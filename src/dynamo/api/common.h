@@ -72,7 +72,7 @@ Result<std::optional<expr::Projection>> ParseOptionalProjection(const json::Valu
 // ---- ReturnValues ----
 enum class ReturnValues { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
 // Reads ReturnValues and checks it is one the operation allows (`allowed`), with DynamoDB's
-// message "Return values set to invalid value".
+// message "ReturnValues can only be ALL_OLD or NONE" (PutItem, DeleteItem).
 Result<ReturnValues> ReadReturnValues(const json::Value& request,
                                       std::initializer_list<ReturnValues> allowed);
 

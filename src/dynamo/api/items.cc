@@ -16,7 +16,7 @@ namespace {
 
 std::vector<Shape> CommonWriteMembers() {
   return {TableNameShape(),
-          Enum(Str("ReturnValues"), {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}),
+          Enum(Str("ReturnValues"), {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"}),
           Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"}),
           Enum(Str("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
           Enum(Str("ConditionalOperator"), {"AND", "OR"}),

@@ -1,11 +1,13 @@
 // In-process tests of Query, Scan, BatchWriteItem, BatchGetItem, TransactWriteItems and
 // TransactGetItems over an in-memory engine: requests and responses are the wire JSON.
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/json.h"
 #include "dynamo/api/api.h"
@@ -74,8 +76,8 @@ class OpsTest : public ::testing::Test {
   }
 
   void PutRow(const std::string& pk, int sk, const std::string& extra = "") {
-    Put("tbl", R"({"pk":{"S":")" + pk + R"("},"sk":{"N":")" + std::to_string(sk) + R"("})" +
-                 extra + "}");
+    Put("tbl",
+        R"({"pk":{"S":")" + pk + R"("},"sk":{"N":")" + std::to_string(sk) + R"("})" + extra + "}");
   }
 
   // The sk values of a response's Items, in order.
@@ -176,8 +178,7 @@ TEST_F(OpsTest, QueryPageStopsAtOneMegabyteBeforeFiltering) {
   std::string big(100 * 1024, 'x');
   for (int i = 0; i < 25; ++i) PutRow("p", i, R"(,"blob":{"S":")" + big + R"("})");
   // A filter that matches nothing: the page is still cut at 1 MB of items read.
-  json::Document first =
-      Ok(Query, R"J({"TableName":"tbl","KeyConditionExpression":"pk = :p",
+  json::Document first = Ok(Query, R"J({"TableName":"tbl","KeyConditionExpression":"pk = :p",
           "FilterExpression":"attribute_exists(nope)",
           "ExpressionAttributeValues":{":p":{"S":"p"}}})J");
   EXPECT_EQ(first["Count"].GetInt(), 0);
@@ -230,7 +231,8 @@ TEST_F(OpsTest, QueryOnGlobalSecondaryIndex) {
     PutRow("p" + std::to_string(i), i, i % 2 == 0 ? R"(,"g":{"S":"even"})" : R"(,"g":{"S":"odd"})");
   }
   PutRow("nog", 100);  // not in the sparse index
-  const std::string head = R"({"TableName":"tbl","IndexName":"by_g","KeyConditionExpression":"g = :g",
+  const std::string head =
+      R"({"TableName":"tbl","IndexName":"by_g","KeyConditionExpression":"g = :g",
       "ExpressionAttributeValues":{":g":{"S":"even"}},"Limit":2)";
   json::Document first = Ok(Query, head + "}");
   EXPECT_EQ(SortKeys(first), (std::vector<int>{0, 2}));
@@ -242,9 +244,9 @@ TEST_F(OpsTest, QueryOnGlobalSecondaryIndex) {
       "KeyConditionExpression":"g = :g","ReturnConsumedCapacity":"INDEXES",
       "ExpressionAttributeValues":{":g":{"S":"odd"}}})");
   EXPECT_EQ(capacity["ConsumedCapacity"]["Table"]["CapacityUnits"].GetDouble(), 0);
-  EXPECT_EQ(capacity["ConsumedCapacity"]["GlobalSecondaryIndexes"]["by_g"]["CapacityUnits"]
-                .GetDouble(),
-            0.5);
+  EXPECT_EQ(
+      capacity["ConsumedCapacity"]["GlobalSecondaryIndexes"]["by_g"]["CapacityUnits"].GetDouble(),
+      0.5);
 
   EXPECT_EQ(Err(Query, R"({"TableName":"tbl","IndexName":"by_g","ConsistentRead":true,
       "KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"odd"}}})")
@@ -272,9 +274,10 @@ TEST_F(OpsTest, QueryValidationTexts) {
   EXPECT_EQ(err(""),
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request.");
-  EXPECT_EQ(err(R"(,"KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"N":"1"}})"),
-            "One or more parameter values were invalid: Condition parameter type does not match "
-            "schema type");
+  EXPECT_EQ(
+      err(R"(,"KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"N":"1"}})"),
+      "One or more parameter values were invalid: Condition parameter type does not match "
+      "schema type");
   EXPECT_EQ(err(R"(,"KeyConditionExpression":"pk = :p","FilterExpression":"sk > :p",
       "ExpressionAttributeValues":{":p":{"S":"p"}})"),
             "Filter Expression can only contain non-primary key attributes: Primary key "
@@ -321,8 +324,8 @@ TEST_F(OpsTest, ScanSegmentsCoverEveryItemOnce) {
   for (int i = 0; i < 60; ++i) PutRow("p" + std::to_string(i % 17), i);
   std::multiset<int> seen;
   for (int s = 0; s < 4; ++s) {
-    auto pages = Pages(Scan, R"({"TableName":"tbl","Limit":7,"TotalSegments":4,"Segment":)" +
-                                 std::to_string(s));
+    auto pages = Pages(
+        Scan, R"({"TableName":"tbl","Limit":7,"TotalSegments":4,"Segment":)" + std::to_string(s));
     for (int sk : Flatten(pages)) seen.insert(sk);
   }
   EXPECT_EQ(seen.size(), 60u);
@@ -431,21 +434,25 @@ TEST_F(OpsTest, BatchGetItems) {
   EXPECT_EQ(json::ToString(r["UnprocessedKeys"]), "{}");
   EXPECT_EQ(r["ConsumedCapacity"][1]["CapacityUnits"].GetDouble(), 1.0);
 
-  EXPECT_EQ(Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[{"id":{"S":"k"}},{"id":{"S":"k"}}]}}})")
-                .message(),
-            "Provided list of item keys contains duplicates");
+  EXPECT_EQ(
+      Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[{"id":{"S":"k"}},{"id":{"S":"k"}}]}}})")
+          .message(),
+      "Provided list of item keys contains duplicates");
   std::string keys;
-  for (int i = 0; i < 60; ++i) keys += std::string(i ? "," : "") + R"({"id":{"S":"k)" + std::to_string(i) + R"("}})";
+  for (int i = 0; i < 60; ++i)
+    keys += std::string(i ? "," : "") + R"({"id":{"S":"k)" + std::to_string(i) + R"("}})";
   std::string keys2;
   for (int i = 0; i < 41; ++i) {
-    keys2 += std::string(i ? "," : "") + R"({"pk":{"S":"a"},"sk":{"N":")" + std::to_string(i) + R"("}})";
+    keys2 +=
+        std::string(i ? "," : "") + R"({"pk":{"S":"a"},"sk":{"N":")" + std::to_string(i) + R"("}})";
   }
-  EXPECT_EQ(Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[)" + keys + R"(]},"tbl":{"Keys":[)" +
-                                  keys2 + "]}}}")
+  EXPECT_EQ(Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[)" + keys +
+                                  R"(]},"tbl":{"Keys":[)" + keys2 + "]}}}")
                 .message(),
             "Too many items requested for the BatchGetItem call");
-  EXPECT_EQ(Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[{"nope":{"S":"k"}}]}}})").message(),
-            "The provided key element does not match the schema");
+  EXPECT_EQ(
+      Err(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[{"nope":{"S":"k"}}]}}})").message(),
+      "The provided key element does not match the schema");
 }
 
 TEST_F(OpsTest, BatchGetReturnsTheRestPastSixteenMegabytesAsUnprocessed) {
@@ -455,8 +462,8 @@ TEST_F(OpsTest, BatchGetReturnsTheRestPastSixteenMegabytesAsUnprocessed) {
     Put("usr", R"({"id":{"S":"k)" + std::to_string(i) + R"("},"blob":{"S":")" + big + R"("}})");
     keys += std::string(i ? "," : "") + R"({"id":{"S":"k)" + std::to_string(i) + R"("}})";
   }
-  json::Document r = Ok(BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[)" + keys +
-                                          R"(],"ConsistentRead":true}}})");
+  json::Document r = Ok(
+      BatchGetItem, R"({"RequestItems":{"usr":{"Keys":[)" + keys + R"(],"ConsistentRead":true}}})");
   size_t got = r["Responses"]["usr"].Size();
   ASSERT_TRUE(r["UnprocessedKeys"].HasMember("usr"));
   size_t left = r["UnprocessedKeys"]["usr"]["Keys"].Size();
@@ -559,6 +566,39 @@ TEST_F(OpsTest, CancelledTransactionDoesNotKeepItsToken) {
   EXPECT_EQ(Err(TransactWriteItems, request).code(), ErrorCode::kTransactionCanceled);
   EXPECT_EQ(Err(TransactWriteItems, request).code(), ErrorCode::kTransactionCanceled);
   EXPECT_EQ(cache_.size(), 0u);
+}
+
+TEST_F(OpsTest, ConcurrentTransactionsAreIsolated) {
+  // Each transaction moves one unit from "a" to "b" only if "a" is still positive; run
+  // concurrently, the units are conserved and "a" never goes below zero.
+  Put("usr", R"({"id":{"S":"a"},"n":{"N":"40"}})");
+  Put("usr", R"({"id":{"S":"b"},"n":{"N":"0"}})");
+  const std::string move = R"J({"TransactItems":[
+      {"Update":{"TableName":"usr","Key":{"id":{"S":"a"}},"UpdateExpression":"SET n = n - :one",
+                 "ConditionExpression":"n > :zero",
+                 "ExpressionAttributeValues":{":one":{"N":"1"},":zero":{"N":"0"}}}},
+      {"Update":{"TableName":"usr","Key":{"id":{"S":"b"}},"UpdateExpression":"SET n = n + :one",
+                 "ExpressionAttributeValues":{":one":{"N":"1"}}}}]})J";
+  std::vector<std::thread> threads;
+  std::atomic<int> committed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 15; ++i) {
+        json::Document request;
+        ASSERT_TRUE(json::Parse(move, &request).ok());
+        json::StringBuffer buf;
+        json::Writer w(buf);
+        if (TransactWriteItems(ctx_, request, &w).ok()) ++committed;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(committed.load(), 40);
+  json::Document got = Ok(TransactGetItems, R"({"TransactItems":[
+      {"Get":{"TableName":"usr","Key":{"id":{"S":"a"}}}},
+      {"Get":{"TableName":"usr","Key":{"id":{"S":"b"}}}}]})");
+  EXPECT_EQ(std::string(got["Responses"][0]["Item"]["n"]["N"].GetString()), "0");
+  EXPECT_EQ(std::string(got["Responses"][1]["Item"]["n"]["N"].GetString()), "40");
 }
 
 TEST(IdempotencyCacheTest, BoundedAndExpiring) {

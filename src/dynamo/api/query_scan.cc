@@ -215,8 +215,8 @@ bool IsEmptyKeyValue(const AttributeValue& v) {
 
 // dynalite actions/query.js and scan.js: the start key must hold exactly the table key and,
 // for an index, the index key, each of the schema's type.
-Status CheckStartKey(const storage::TableDef& table, const storage::IndexDef* index,
-                     bool is_query, const json::Value& esk_json, const Item& esk) {
+Status CheckStartKey(const storage::TableDef& table, const storage::IndexDef* index, bool is_query,
+                     const json::Value& esk_json, const Item& esk) {
   auto attrs = StartKeyAttributes(table, index);
   if (esk.size() != attrs.size()) {
     return ValidationError(is_query || index != nullptr
@@ -236,8 +236,7 @@ Status CheckStartKey(const storage::TableDef& table, const storage::IndexDef* in
         return ValidationError(
             "One or more parameter values were invalid: The AttributeValue for a key attribute "
             "cannot contain an empty " +
-            std::string(a->type == AttrType::kS ? "string" : "binary") + " value. Key: " +
-            a->name);
+            std::string(a->type == AttrType::kS ? "string" : "binary") + " value. Key: " + a->name);
       }
     }
   }
@@ -272,13 +271,20 @@ int CompareKeyValues(const AttributeValue& a, const AttributeValue& b) {
 bool SortConditionHolds(const expr::SortKeyCondition& sort, const AttributeValue& v) {
   int c = CompareKeyValues(v, sort.value);
   switch (sort.op) {
-    case expr::SortKeyOp::kEq: return c == 0;
-    case expr::SortKeyOp::kLt: return c < 0;
-    case expr::SortKeyOp::kLe: return c <= 0;
-    case expr::SortKeyOp::kGt: return c > 0;
-    case expr::SortKeyOp::kGe: return c >= 0;
-    case expr::SortKeyOp::kBetween: return c >= 0 && CompareKeyValues(v, sort.value2) <= 0;
-    case expr::SortKeyOp::kBeginsWith: return v.str.compare(0, sort.value.str.size(), sort.value.str) == 0;
+    case expr::SortKeyOp::kEq:
+      return c == 0;
+    case expr::SortKeyOp::kLt:
+      return c < 0;
+    case expr::SortKeyOp::kLe:
+      return c <= 0;
+    case expr::SortKeyOp::kGt:
+      return c > 0;
+    case expr::SortKeyOp::kGe:
+      return c >= 0;
+    case expr::SortKeyOp::kBetween:
+      return c >= 0 && CompareKeyValues(v, sort.value2) <= 0;
+    case expr::SortKeyOp::kBeginsWith:
+      return v.str.compare(0, sort.value.str.size(), sort.value.str) == 0;
   }
   return false;
 }
@@ -309,7 +315,8 @@ Status TypeMismatch() {
       "schema type");
 }
 
-Result<storage::SortRange> ToSortRange(const storage::KeySchema& key, const expr::KeyCondition& kc) {
+Result<storage::SortRange> ToSortRange(const storage::KeySchema& key,
+                                       const expr::KeyCondition& kc) {
   if (kc.hash_value.type != key.hash.type) return TypeMismatch();
   if (!kc.sort) return storage::SortRange::All();
   const expr::SortKeyCondition& s = *kc.sort;
@@ -317,13 +324,20 @@ Result<storage::SortRange> ToSortRange(const storage::KeySchema& key, const expr
   if (s.value.type != key.range->type) return TypeMismatch();
   if (s.op == expr::SortKeyOp::kBetween && s.value2.type != key.range->type) return TypeMismatch();
   switch (s.op) {
-    case expr::SortKeyOp::kEq: return storage::SortRange::Eq(s.value);
-    case expr::SortKeyOp::kLt: return storage::SortRange::Lt(s.value);
-    case expr::SortKeyOp::kLe: return storage::SortRange::Le(s.value);
-    case expr::SortKeyOp::kGt: return storage::SortRange::Gt(s.value);
-    case expr::SortKeyOp::kGe: return storage::SortRange::Ge(s.value);
-    case expr::SortKeyOp::kBetween: return storage::SortRange::Between(s.value, s.value2);
-    case expr::SortKeyOp::kBeginsWith: return storage::SortRange::BeginsWith(s.value);
+    case expr::SortKeyOp::kEq:
+      return storage::SortRange::Eq(s.value);
+    case expr::SortKeyOp::kLt:
+      return storage::SortRange::Lt(s.value);
+    case expr::SortKeyOp::kLe:
+      return storage::SortRange::Le(s.value);
+    case expr::SortKeyOp::kGt:
+      return storage::SortRange::Gt(s.value);
+    case expr::SortKeyOp::kGe:
+      return storage::SortRange::Ge(s.value);
+    case expr::SortKeyOp::kBetween:
+      return storage::SortRange::Between(s.value, s.value2);
+    case expr::SortKeyOp::kBeginsWith:
+      return storage::SortRange::BeginsWith(s.value);
   }
   return storage::SortRange::All();
 }
@@ -388,8 +402,9 @@ Status PlanIndexSelect(ReadPlan* plan) {
       if (plan->is_gsi) {
         std::string list;
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        return ValidationError("One or more parameter values were invalid: Global secondary index " +
-                               index.name + " does not project [" + list + "]");
+        return ValidationError(
+            "One or more parameter values were invalid: Global secondary index " + index.name +
+            " does not project [" + list + "]");
       }
       plan->fetch_from_table = true;
     }
@@ -492,12 +507,13 @@ Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   }
   CRUDDUR_ASSIGN_OR_RETURN(
       expr::ExpressionAttributes attrs,
-      ReadExpressionAttributes(request, {"FilterExpression", "KeyConditionExpression"},
-                               {"ProjectionExpression", "FilterExpression",
-                                "KeyConditionExpression"}));
+      ReadExpressionAttributes(
+          request, {"FilterExpression", "KeyConditionExpression"},
+          {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"}));
   ReadPlan plan;
   CRUDDUR_ASSIGN_OR_RETURN(plan.projection, ParseOptionalProjection(request, &attrs));
-  CRUDDUR_ASSIGN_OR_RETURN(plan.filter, ParseOptionalCondition(request, "FilterExpression", &attrs));
+  CRUDDUR_ASSIGN_OR_RETURN(plan.filter,
+                           ParseOptionalCondition(request, "FilterExpression", &attrs));
   CRUDDUR_ASSIGN_OR_RETURN(plan.select, ReadSelect(request));
   plan.limit = LongMember(request, "Limit").value_or(0);
   plan.consistent = BoolMember(request, "ConsistentRead", false);
@@ -515,7 +531,8 @@ Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   }
   CRUDDUR_ASSIGN_OR_RETURN(storage::SortRange range, ToSortRange(key, kc));
   if (esk) CRUDDUR_RETURN_IF_ERROR(CheckStartKeyInQuery(key, kc, *esk));
-  if (plan.projection) CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
+  if (plan.projection)
+    CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
   // API Reference, Query "FilterExpression": "A filter expression cannot contain partition key
   // or sort key attributes" (of the table or index queried).
   for (const auto* a : {&key.hash, key.range ? &*key.range : nullptr}) {
@@ -564,7 +581,8 @@ Status Scan(ApiContext& ctx, const json::Value& request, json::Writer* out) {
                                                     {"ProjectionExpression", "FilterExpression"}));
   ReadPlan plan;
   CRUDDUR_ASSIGN_OR_RETURN(plan.projection, ParseOptionalProjection(request, &attrs));
-  CRUDDUR_ASSIGN_OR_RETURN(plan.filter, ParseOptionalCondition(request, "FilterExpression", &attrs));
+  CRUDDUR_ASSIGN_OR_RETURN(plan.filter,
+                           ParseOptionalCondition(request, "FilterExpression", &attrs));
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
   CRUDDUR_ASSIGN_OR_RETURN(plan.select, ReadSelect(request));
   plan.limit = LongMember(request, "Limit").value_or(0);
@@ -575,7 +593,8 @@ Status Scan(ApiContext& ctx, const json::Value& request, json::Writer* out) {
     CRUDDUR_RETURN_IF_ERROR(
         CheckStartKey(*plan.table, plan.index, false, request["ExclusiveStartKey"], *esk));
   }
-  if (plan.projection) CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
+  if (plan.projection)
+    CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
   CRUDDUR_RETURN_IF_ERROR(PlanIndexSelect(&plan));
 
   auto it = ctx.engine->Scan(*plan.table, plan.index, static_cast<int>(segment.value_or(0)),

@@ -47,20 +47,21 @@ std::vector<Shape> ActionMembers(std::vector<Shape> specific) {
 const Shape& TransactWriteShape() {
   static const Shape shape = Struct(
       "TransactWriteItemsInput",
-      {Length(NotNull(List(
-                  "TransactItems",
-                  Struct("TransactWriteItem",
-                         {Struct("ConditionCheck",
-                                 ActionMembers({NotNull(AttrMap("Key")),
-                                                NotNull(Str("ConditionExpression"))})),
-                          Struct("Put", ActionMembers({NotNull(AttrMap("Item")),
-                                                       Str("ConditionExpression")})),
-                          Struct("Delete", ActionMembers({NotNull(AttrMap("Key")),
-                                                          Str("ConditionExpression")})),
-                          Struct("Update", ActionMembers({NotNull(AttrMap("Key")),
-                                                          NotNull(Str("UpdateExpression")),
-                                                          Str("ConditionExpression")}))}))),
-              1, kMaxTransactItems),
+      {Length(
+           NotNull(List(
+               "TransactItems",
+               Struct(
+                   "TransactWriteItem",
+                   {Struct("ConditionCheck", ActionMembers({NotNull(AttrMap("Key")),
+                                                            NotNull(Str("ConditionExpression"))})),
+                    Struct("Put",
+                           ActionMembers({NotNull(AttrMap("Item")), Str("ConditionExpression")})),
+                    Struct("Delete",
+                           ActionMembers({NotNull(AttrMap("Key")), Str("ConditionExpression")})),
+                    Struct("Update",
+                           ActionMembers({NotNull(AttrMap("Key")), NotNull(Str("UpdateExpression")),
+                                          Str("ConditionExpression")}))}))),
+           1, kMaxTransactItems),
        Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"}),
        Enum(Str("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
        Length(Str("ClientRequestToken"), 1, 36)});
@@ -72,10 +73,10 @@ const Shape& TransactGetShape() {
       "TransactGetItemsInput",
       {Length(NotNull(List("TransactItems",
                            Struct("TransactGetItem",
-                                  {NotNull(Struct("Get", {NotNull(AttrMap("Key")), TableNameShape(),
-                                                          Str("ProjectionExpression"),
-                                                          Map("ExpressionAttributeNames",
-                                                              Str("member"))}))}))),
+                                  {NotNull(Struct(
+                                      "Get", {NotNull(AttrMap("Key")), TableNameShape(),
+                                              Str("ProjectionExpression"),
+                                              Map("ExpressionAttributeNames", Str("member"))}))}))),
               1, kMaxTransactItems),
        Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"})});
   return shape;
@@ -151,8 +152,8 @@ Result<Action> ReadAction(ApiContext& ctx, const json::Value& entry) {
   if (a.kind == ActionKind::kUpdate) {
     const json::Value& text = p["UpdateExpression"];
     CRUDDUR_ASSIGN_OR_RETURN(
-        a.update, expr::ParseUpdate(std::string_view(text.GetString(), text.GetStringLength()),
-                                    &attrs));
+        a.update,
+        expr::ParseUpdate(std::string_view(text.GetString(), text.GetStringLength()), &attrs));
   }
   CRUDDUR_ASSIGN_OR_RETURN(a.condition, ParseOptionalCondition(p, "ConditionExpression", &attrs));
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
@@ -198,9 +199,15 @@ Status Evaluate(const Action& a, const std::optional<Item>& old, std::optional<I
     return Status::Ok();
   }
   switch (a.kind) {
-    case ActionKind::kConditionCheck: *result = old; break;
-    case ActionKind::kPut: *result = a.item; break;
-    case ActionKind::kDelete: result->reset(); break;
+    case ActionKind::kConditionCheck:
+      *result = old;
+      break;
+    case ActionKind::kPut:
+      *result = a.item;
+      break;
+    case ActionKind::kDelete:
+      result->reset();
+      break;
     case ActionKind::kUpdate: {
       auto updated = ApplyUpdateTo(*a.table, a.update, old, a.key);
       if (!updated.ok()) {
@@ -248,7 +255,8 @@ class TokenScope {
  public:
   TokenScope(ApiContext& ctx, std::string_view token) : ctx_(ctx), token_(token) {}
   ~TokenScope() {
-    if (ctx_.idempotency != nullptr) ctx_.idempotency->Finish(token_, succeeded_, ctx_.now_micros());
+    if (ctx_.idempotency != nullptr)
+      ctx_.idempotency->Finish(token_, succeeded_, ctx_.now_micros());
   }
   void Succeeded() { succeeded_ = true; }
 
@@ -300,8 +308,11 @@ Status TransactWriteItems(ApiContext& ctx, const json::Value& request, json::Wri
   std::optional<TokenScope> token_scope;
   if (!token.empty() && ctx.idempotency != nullptr) {
     switch (ctx.idempotency->Begin(token, json::ToString(request), ctx.now_micros())) {
-      case IdempotencyCache::Outcome::kFirst: token_scope.emplace(ctx, token); break;
-      case IdempotencyCache::Outcome::kReplay: return AnswerReplay(ctx, request, actions, out);
+      case IdempotencyCache::Outcome::kFirst:
+        token_scope.emplace(ctx, token);
+        break;
+      case IdempotencyCache::Outcome::kReplay:
+        return AnswerReplay(ctx, request, actions, out);
       case IdempotencyCache::Outcome::kMismatch:
         return Status(ErrorCode::kIdempotentParameterMismatch,
                       "The request with the client token " + std::string(token) +
@@ -343,7 +354,8 @@ Status TransactWriteItems(ApiContext& ctx, const json::Value& request, json::Wri
     }
   }
   Status st = batch->Commit();
-  if (st.code() == ErrorCode::kResourceNotFound) return NotFoundError("Requested resource not found");
+  if (st.code() == ErrorCode::kResourceNotFound)
+    return NotFoundError("Requested resource not found");
   CRUDDUR_RETURN_IF_ERROR(st);
   if (token_scope) token_scope->Succeeded();
 
@@ -395,9 +407,9 @@ Status TransactGetItems(ApiContext& ctx, const json::Value& request, json::Write
     out->StartObject();
     if (items[i]) {
       out->Key("Item");
-      WriteItem(gets[i].projection ? expr::ApplyProjection(*gets[i].projection, *items[i])
-                                   : *items[i],
-                out);
+      WriteItem(
+          gets[i].projection ? expr::ApplyProjection(*gets[i].projection, *items[i]) : *items[i],
+          out);
     }
     out->EndObject();
   }

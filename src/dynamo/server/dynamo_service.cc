@@ -180,18 +180,28 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
   }
   const std::string* ct = request.Header("content-type");
   std::string_view content_type = ct ? Trim(std::string_view(*ct).substr(0, ct->find(';'))) : "";
-  if (request.method != "POST" ||
-      (!request.body.empty() && content_type != kJson10 && content_type != "application/json")) {
-    Finish(404, "<UnknownOperationException/>\n", "text/xml", response);
-    return;
-  }
   std::string_view reply_type = content_type == "application/json" ? "application/json" : kJson10;
-
   auto fail = [&](const Status& st) {
     Finish(ErrorCodeHttpStatus(st.code()), ErrorBody(st), reply_type, response);
   };
+  // AWS answers these with a bare 404 "<UnknownOperationException/>"; a JSON body that says
+  // what to send instead is kinder and still an UnknownOperationException to every SDK.
+  if (request.method != "POST") {
+    return fail(Status(ErrorCode::kUnknownOperation,
+                       "DynamoDB requests are POST requests; " + request.method +
+                           " is not supported (an unsigned GET / is the health check)"));
+  }
+  if (content_type != kJson10 && content_type != "application/json") {
+    return fail(Status(ErrorCode::kUnknownOperation,
+                       "Unsupported Content-Type '" + std::string(content_type) +
+                           "': DynamoDB requests are sent as application/x-amz-json-1.0"));
+  }
+
   json::Document doc;
-  Status parsed = json::Parse(request.body.empty() ? std::string_view("{}") : request.body, &doc);
+  if (request.body.empty()) {
+    return fail(SerializationError("The request body is empty; it must be a JSON object"));
+  }
+  Status parsed = json::Parse(request.body, &doc);
   if (!parsed.ok()) return fail(parsed);
 
   const std::string* target = request.Header("x-amz-target");
