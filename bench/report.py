@@ -70,12 +70,14 @@ def main():
     out.append("")
     out.append(f"- machine: {env('BENCH_CPUS', '?')} cores ({env('BENCH_CPU_MODEL', '?')}), "
                "shared by the server and wrk; load average (1/5/15 min) "
-               f"{env('BENCH_LOAD_START', '?')} at the start, {env('BENCH_LOAD_END', '?')} at the end")
+               f"{env('BENCH_LOAD_START', '?')} at the start, "
+               f"{env('BENCH_LOAD_END', '?')} at the end")
     out.append(f"- wrk: `-t{env('BENCH_THREADS')} -c{env('BENCH_CONNECTIONS')} "
                f"-d{env('BENCH_DURATION')}s --latency` per operation after a "
                f"{env('BENCH_WARMUP')} s warm-up with the same script")
     out.append(f"- versions: cruddur {env('BENCH_CRUDDUR_REV', '?')}, "
-               f"{env('BENCH_DDBLOCAL_VERSION', '?')}, dynalite {env('BENCH_DYNALITE_VERSION', '?')}")
+               f"{env('BENCH_DDBLOCAL_VERSION', '?')}, "
+               f"dynalite {env('BENCH_DYNALITE_VERSION', '?')}")
     out.append("")
     out.append("## Throughput and latency")
     out.append("")

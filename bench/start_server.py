@@ -34,6 +34,9 @@ def free_port():
         return s.getsockname()[1]
 
 
+SIGNATURE = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+
+
 def auth_headers():
     amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     scope = f"{amz_date[:8]}/us-east-1/dynamodb/aws4_request"
@@ -41,7 +44,7 @@ def auth_headers():
         "X-Amz-Date": amz_date,
         "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{scope}, "
                          "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-                         "Signature=" + "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+                         "Signature=" + SIGNATURE,
     })
 
 

@@ -11,7 +11,8 @@ local ITEM = '{"PutRequest":{"Item":{' ..
     '"user_uuid":{"S":"5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"},' ..
     '"user_display_name":{"S":"Andrew Brown"},' ..
     '"user_handle":{"S":"andrewbrown"},' ..
-    '"message":{"S":"Bench message %d: the quick brown fox jumps over the lazy dog, twice over."}}}}'
+    '"message":{"S":"Bench message %d: the quick brown fox jumps over the lazy dog, ' ..
+    'twice over."}}}}'
 
 local BATCH = 25
 

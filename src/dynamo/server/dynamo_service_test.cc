@@ -118,21 +118,21 @@ TEST_F(DynamoServiceTest, HealthCheck) {
 }
 
 TEST_F(DynamoServiceTest, TableLifecycle) {
-  net::HttpResponse r = Call("CreateTable", R"({"TableName":"t1","BillingMode":"PAY_PER_REQUEST",
+  net::HttpResponse r = Call("CreateTable", R"({"TableName":"table1","BillingMode":"PAY_PER_REQUEST",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  r = Call("CreateTable", R"({"TableName":"t1","BillingMode":"PAY_PER_REQUEST",
+  r = Call("CreateTable", R"({"TableName":"table1","BillingMode":"PAY_PER_REQUEST",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]})");
   EXPECT_EQ(ErrorType(r), "ResourceInUseException");
-  r = Call("PutItem", R"({"TableName":"t1","Item":{"pk":{"S":"a"},"n":{"N":"1.50"}}})");
+  r = Call("PutItem", R"({"TableName":"table1","Item":{"pk":{"S":"a"},"n":{"N":"1.50"}}})");
   ASSERT_EQ(r.status, 200) << r.body;
-  r = Call("GetItem", R"({"TableName":"t1","Key":{"pk":{"S":"a"}}})");
+  r = Call("GetItem", R"({"TableName":"table1","Key":{"pk":{"S":"a"}}})");
   EXPECT_EQ(r.body, R"({"Item":{"n":{"N":"1.5"},"pk":{"S":"a"}}})");
-  r = Call("DeleteTable", R"({"TableName":"t1"})");
+  r = Call("DeleteTable", R"({"TableName":"table1"})");
   ASSERT_EQ(r.status, 200) << r.body;
-  r = Call("GetItem", R"({"TableName":"t1","Key":{"pk":{"S":"a"}}})");
+  r = Call("GetItem", R"({"TableName":"table1","Key":{"pk":{"S":"a"}}})");
   EXPECT_EQ(ErrorType(r), "ResourceNotFoundException");
 }
 
