@@ -302,8 +302,12 @@ TEST_F(OpsTest, QueryValidationTexts) {
   EXPECT_EQ(err(R"(,"KeyConditionExpression":"pk = :p",
       "ExclusiveStartKey":{"pk":{"S":"p"},"sk":{"S":"1"}},
       "ExpressionAttributeValues":{":p":{"S":"p"}})"),
-            "The provided starting key is invalid: The provided key element does not match the "
-            "schema");
+            "The provided key element does not match the schema");
+  EXPECT_EQ(err(R"(,"KeyConditionExpression":"pk = :p",
+      "ExclusiveStartKey":{"pk":{"S":""},"sk":{"N":"1"}},
+      "ExpressionAttributeValues":{":p":{"S":"p"}})"),
+            "One or more parameter values were invalid: The AttributeValue for a key attribute "
+            "cannot contain an empty string value. Key: pk");
   EXPECT_EQ(err(R"(,"KeyConditionExpression":"pk = :p",
       "ExclusiveStartKey":{"pk":{"S":"q"},"sk":{"N":"1"}},
       "ExpressionAttributeValues":{":p":{"S":"p"}})"),
@@ -566,6 +570,38 @@ TEST_F(OpsTest, CancelledTransactionDoesNotKeepItsToken) {
   EXPECT_EQ(Err(TransactWriteItems, request).code(), ErrorCode::kTransactionCanceled);
   EXPECT_EQ(Err(TransactWriteItems, request).code(), ErrorCode::kTransactionCanceled);
   EXPECT_EQ(cache_.size(), 0u);
+}
+
+TEST_F(OpsTest, LocalIndexFetchesUnprojectedAttributesFromTheTable) {
+  Ok(CreateTable, R"({"TableName":"lsi","BillingMode":"PAY_PER_REQUEST",
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},
+        {"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"at","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],
+      "LocalSecondaryIndexes":[{"IndexName":"by_at","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},
+        {"AttributeName":"at","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]})");
+  for (int i = 0; i < 3; ++i) {
+    Put("lsi", R"({"pk":{"S":"p"},"sk":{"N":")" + std::to_string(i) + R"("},"at":{"S":"t)" +
+                   std::to_string(2 - i) + R"("},"body":{"S":"b"}})");
+  }
+  const std::string head =
+      R"({"TableName":"lsi","IndexName":"by_at","KeyConditionExpression":"pk = :p",
+      "ExpressionAttributeValues":{":p":{"S":"p"}},"ReturnConsumedCapacity":"INDEXES")";
+  json::Document projected = Ok(Query, head + "}");
+  EXPECT_EQ(SortKeys(projected), (std::vector<int>{2, 1, 0}));  // in `at` order
+  EXPECT_FALSE(projected["Items"][0].HasMember("body"));
+  EXPECT_EQ(projected["ConsumedCapacity"]["Table"]["CapacityUnits"].GetDouble(), 0);
+
+  json::Document all = Ok(Query, head + R"(,"Select":"ALL_ATTRIBUTES","Limit":2})");
+  EXPECT_EQ(json::ToString(all["Items"][0]),
+            R"({"at":{"S":"t0"},"body":{"S":"b"},"pk":{"S":"p"},"sk":{"N":"2"}})");
+  EXPECT_EQ(json::ToString(all["LastEvaluatedKey"]),
+            R"({"at":{"S":"t1"},"pk":{"S":"p"},"sk":{"N":"1"}})");
+  EXPECT_EQ(all["ConsumedCapacity"]["Table"]["CapacityUnits"].GetDouble(), 1.0);
+  EXPECT_EQ(all["ConsumedCapacity"]["LocalSecondaryIndexes"]["by_at"]["CapacityUnits"].GetDouble(),
+            0.5);
+
+  json::Document specific = Ok(Query, head + R"(,"ProjectionExpression":"body"})");
+  EXPECT_EQ(json::ToString(specific["Items"][0]), R"({"body":{"S":"b"}})");
 }
 
 TEST_F(OpsTest, ConcurrentTransactionsAreIsolated) {

@@ -15,7 +15,6 @@
 #include <compare>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -214,7 +213,7 @@ bool IsEmptyKeyValue(const AttributeValue& v) {
 }
 
 // dynalite actions/query.js and scan.js: the start key must hold exactly the table key and,
-// for an index, the index key, each of the schema's type.
+// for an index, the index key, each of the schema's type and not empty.
 Status CheckStartKey(const storage::TableDef& table, const storage::IndexDef* index, bool is_query,
                      const json::Value& esk_json, const Item& esk) {
   auto attrs = StartKeyAttributes(table, index);
@@ -224,8 +223,13 @@ Status CheckStartKey(const storage::TableDef& table, const storage::IndexDef* in
                                : "The provided starting key is invalid: The provided key element "
                                  "does not match the schema");
   }
-  if (index != nullptr) {
-    for (const auto* a : {&index->key.hash, index->key.range ? &*index->key.range : nullptr}) {
+  // The key pieces of the schema read (Query: the table's or the index's; Scan: the index's)
+  // are checked first, with the service's unprefixed texts.
+  const storage::KeySchema* read_schema =
+      index != nullptr ? &index->key : (is_query ? &table.key : nullptr);
+  if (read_schema != nullptr) {
+    for (const auto* a :
+         {&read_schema->hash, read_schema->range ? &*read_schema->range : nullptr}) {
       if (a == nullptr) continue;
       auto it = esk.find(a->name);
       if (it == esk.end()) return ValidationError("The provided starting key is invalid");
@@ -493,9 +497,12 @@ Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& pla
 
 Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, QueryShape()));
+  // KeyConditions alongside the other expressions (without KeyConditionExpression) is not a
+  // mix the service refuses (dynalite validateExpressionParams).
+  std::vector<std::string_view> legacy = {"AttributesToGet", "QueryFilter", "ConditionalOperator"};
+  if (Member(request, "KeyConditionExpression") != nullptr) legacy.push_back("KeyConditions");
   CRUDDUR_RETURN_IF_ERROR(CheckExpressionMix(
-      request, {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"},
-      {"AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"}));
+      request, {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"}, legacy));
   CRUDDUR_RETURN_IF_ERROR(
       CheckNoLegacyParams(request, {}, {"KeyConditions", "QueryFilter", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> esk, DecodeStartKey(request));
@@ -531,8 +538,9 @@ Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   }
   CRUDDUR_ASSIGN_OR_RETURN(storage::SortRange range, ToSortRange(key, kc));
   if (esk) CRUDDUR_RETURN_IF_ERROR(CheckStartKeyInQuery(key, kc, *esk));
-  if (plan.projection)
+  if (plan.projection) {
     CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
+  }
   // API Reference, Query "FilterExpression": "A filter expression cannot contain partition key
   // or sort key attributes" (of the table or index queried).
   for (const auto* a : {&key.hash, key.range ? &*key.range : nullptr}) {
@@ -593,8 +601,9 @@ Status Scan(ApiContext& ctx, const json::Value& request, json::Writer* out) {
     CRUDDUR_RETURN_IF_ERROR(
         CheckStartKey(*plan.table, plan.index, false, request["ExclusiveStartKey"], *esk));
   }
-  if (plan.projection)
+  if (plan.projection) {
     CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
+  }
   CRUDDUR_RETURN_IF_ERROR(PlanIndexSelect(&plan));
 
   auto it = ctx.engine->Scan(*plan.table, plan.index, static_cast<int>(segment.value_or(0)),

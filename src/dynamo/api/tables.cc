@@ -204,6 +204,12 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
       return ValidationError("One or more parameter values were invalid: ProjectionType is " +
                              std::string(type) + ", but NonKeyAttributes is specified");
     }
+    if (non_key == nullptr && type == "INCLUDE") {
+      // Live-AWS text, reported in nubo-db/dynoxide#116 (dynalite does not check this).
+      return ValidationError(
+          "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+          "NonKeyAttributes is not specified");
+    }
     index.projection = type == "ALL"        ? storage::ProjectionType::kAll
                        : type == "KEYS_ONLY" ? storage::ProjectionType::kKeysOnly
                                              : storage::ProjectionType::kInclude;
@@ -219,8 +225,10 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
             index.name + " when BillingMode is PAY_PER_REQUEST");
       }
       if (!meta.pay_per_request && tp == nullptr) {
+        // CreateTable's wording (awsdocs/amazon-dynamodb-developer-guide#246); "must be
+        // specified for index" is UpdateTable's.
         return ValidationError(
-            "One or more parameter values were invalid: ProvisionedThroughput must be specified "
+            "One or more parameter values were invalid: ProvisionedThroughput is not specified "
             "for index: " +
             index.name);
       }
@@ -275,6 +283,13 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   }
 
   if (used.size() != defs.size()) {
+    // AWS words an unused definition two ways: without indexes only the counts are compared
+    // (live texts quoted in aws-cloudformation/cfn-lint#1037).
+    if (def.lsis.empty() && def.gsis.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: Number of attributes in KeySchema does not "
+          "exactly match number of attributes defined in AttributeDefinitions");
+    }
     std::vector<std::string> used_list(used.begin(), used.end());
     return ValidationError(
         "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
