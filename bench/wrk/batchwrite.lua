@@ -27,7 +27,4 @@ common.run({
     end
     return '{"RequestItems":{"' .. ctx.table .. '":[' .. table.concat(items, ",") .. ']}}'
   end,
-  ok = function(body)
-    return body:find('"UnprocessedItems"%s*:%s*{%s*}') ~= nil
-  end,
 })

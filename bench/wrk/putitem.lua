@@ -21,7 +21,4 @@ common.run({
     ctx.counter = c + 1
     return string.format(FORMAT, ctx.table, ctx.tag, ctx.id, c % 64, c, ctx.id, c, c)
   end,
-  ok = function(_)
-    return true
-  end,
 })

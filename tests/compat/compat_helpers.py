@@ -12,15 +12,40 @@ ACCESS_KEY = "compatkey"
 SECRET_KEY = "compatsecret"
 
 
+# True when the session runs with --peer against AWS's DynamoDB Local (set by conftest's
+# pytest_configure). Selects which side of a Texts pair raises_client_error compares.
+PEER_IS_LOCAL = False
+
+
+class Texts:
+    """An error text that real AWS DynamoDB and DynamoDB Local word differently.
+
+    `aws` is what live AWS returns (our server claims AWS fidelity, so it is compared when the
+    suite runs against our server); `local` is DynamoDB Local's text, compared with --peer."""
+
+    def __init__(self, aws, local):
+        self.aws = aws
+        self.local = local
+
+    def expected(self):
+        return self.local if PEER_IS_LOCAL else self.aws
+
+
 @contextlib.contextmanager
 def raises_client_error(code, message=None, match=None):
     """Asserts the block raises botocore ClientError `code` (exact), optionally its exact
-    message or a substring `match`. Yields a holder whose .error is the ClientError."""
+    message or a substring `match`. `message` and `match` are plain strings when AWS and
+    DynamoDB Local agree, or Texts(aws=..., local=...) when they differ. Yields a holder whose
+    .error is the ClientError."""
 
     class Holder:
         error = None
 
     holder = Holder()
+    if isinstance(message, Texts):
+        message = message.expected()
+    if isinstance(match, Texts):
+        match = match.expected()
     try:
         yield holder
     except botocore.exceptions.ClientError as e:

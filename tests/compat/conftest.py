@@ -14,7 +14,8 @@ How to run:
 
 `--peer` says the endpoint is not our server: tests marked `aws_only` (behaviour where
 DynamoDB Local is known to differ from real AWS DynamoDB; each says why) are skipped, and
-so are tests that start and stop our own server process (marked `own_server`). Without
+so are tests that start and stop our own server process (marked `own_server`), and error
+texts stated as Texts(aws=..., local=...) are compared with their DynamoDB Local side. Without
 `--peer`, `--endpoint-url` points the suite at an already running server of ours; the
 process tests are skipped then too, since they need the binary.
 
@@ -38,6 +39,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
+import compat_helpers
 from compat_helpers import (
     ACCESS_KEY,
     REGION,
@@ -67,6 +69,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Error texts stated as Texts(aws=..., local=...) compare DynamoDB Local's side with --peer.
+    compat_helpers.PEER_IS_LOCAL = config.getoption("--peer")
     config.addinivalue_line(
         "markers",
         "aws_only: real AWS behaviour that DynamoDB Local does not follow; skipped with --peer",

@@ -4,7 +4,7 @@ import concurrent.futures
 
 import pytest
 
-from compat_helpers import raises_client_error
+from compat_helpers import Texts, raises_client_error
 
 N = lambda v: {"N": str(v)}  # noqa: E731
 S = lambda v: {"S": v}  # noqa: E731
@@ -139,9 +139,11 @@ def test_segments_split_the_work(ddb, scan_tbl):
 
 
 def test_segment_errors(ddb, scan_tbl):
-    with raises_client_error(
-        "ValidationException", "If segment is specified, total segment must also be specified"
-    ):
+    # dynalite validations/scan.js.
+    with raises_client_error("ValidationException", Texts(
+            aws="The TotalSegments parameter is required but was not present in the request when "
+                "Segment parameter is present",
+            local="If segment is specified, total segment must also be specified")):
         ddb.scan(TableName=scan_tbl, Segment=0)
     with raises_client_error("ValidationException"):
         ddb.scan(TableName=scan_tbl, Segment=2, TotalSegments=2)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from compat_helpers import raises_client_error, unique_name, wait_active
+from compat_helpers import Texts, raises_client_error, unique_name, wait_active
 
 KS_PK = [{"AttributeName": "pk", "KeyType": "HASH"}]
 KS_PK_SK = KS_PK + [{"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -40,11 +40,14 @@ def create(ddb, table_names):
 # CreateTable validation
 
 
+# Live AWS texts for CreateTable's key checks: aws-cloudformation/cfn-lint#1037 (AWS CLI output),
+# dynalite validations/createTable.js and its test/createTable.js.
+
+
 def test_range_key_missing_from_attribute_definitions(create):
-    with raises_client_error(
-        "ValidationException",
-        "Range Key not specified in Attribute Definitions.  Type unknown.",
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="Invalid KeySchema: Some index key attribute have no definition",
+            local="Range Key not specified in Attribute Definitions.  Type unknown.")):
         create(KeySchema=KS_PK_SK, AttributeDefinitions=AD_PK, BillingMode="PAY_PER_REQUEST")
 
 
@@ -54,11 +57,11 @@ def test_hash_key_missing_from_attribute_definitions(create):
 
 
 def test_unused_attribute_definition(create):
-    with raises_client_error(
-        "ValidationException",
-        "The number of attributes in key schema must match the number of attributes defined "
-        "in attribute definitions.",
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: Number of attributes in KeySchema "
+                "does not exactly match number of attributes defined in AttributeDefinitions",
+            local="The number of attributes in key schema must match the number of attributes "
+                  "defined in attribute definitions.")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK + [{"AttributeName": "x", "AttributeType": "S"}],
@@ -77,10 +80,10 @@ def test_bad_key_attribute_type(create, bad_type):
 
 
 def test_two_hash_keys(create):
-    with raises_client_error(
-        "ValidationException",
-        "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key",
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            local="Too many hash keys specified.  All Dynamo DB tables must have exactly one "
+                  "hash key")):
         create(
             KeySchema=KS_PK + [{"AttributeName": "sk", "KeyType": "HASH"}],
             AttributeDefinitions=AD_PK + AD_SK,
@@ -89,11 +92,10 @@ def test_two_hash_keys(create):
 
 
 def test_range_key_first(create):
-    with raises_client_error(
-        "ValidationException",
-        "Invalid key order. Hash Key must be specified first in key schema, Range Key must be "
-        "specifed second",
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+            local="Invalid key order. Hash Key must be specified first in key schema, Range Key "
+                  "must be specifed second")):
         create(
             KeySchema=[KS_PK_SK[1], KS_PK_SK[0]],
             AttributeDefinitions=AD_PK + AD_SK,
@@ -102,11 +104,13 @@ def test_range_key_first(create):
 
 
 def test_invalid_table_name_characters(ddb):
-    with raises_client_error(
-        "ValidationException",
-        "Invalid table/index name.  Table/index names must be between 3 and 255 characters "
-        "long, and may contain only the characters a-z, A-Z, 0-9, '_', '-', and '.'",
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="1 validation error detected: Value 'compat-bad$name' at 'tableName' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z0-9_.-]+",
+            local="Invalid table/index name.  Table/index names must be between 3 and 255 "
+                  "characters long, and may contain only the characters a-z, A-Z, 0-9, '_', "
+                  "'-', and '.'")):
         ddb.create_table(
             TableName="compat-bad$name",
             KeySchema=KS_PK,
@@ -153,9 +157,10 @@ def test_pay_per_request_forbids_gsi_throughput(create):
 
 
 def test_gsi_key_missing_from_attribute_definitions(create):
-    with raises_client_error(
-        "ValidationException", "Attribute g is not defined in AttributeDefinitions"
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: Some index key attributes are not "
+                "defined in AttributeDefinitions. Keys: [g], AttributeDefinitions: [pk]",
+            local="Attribute g is not defined in AttributeDefinitions")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK,
@@ -165,10 +170,11 @@ def test_gsi_key_missing_from_attribute_definitions(create):
 
 
 def test_gsi_on_provisioned_table_requires_throughput(create):
-    with raises_client_error(
-        "ValidationException",
-        "No provisioned throughput specified for the global secondary index",
-    ):
+    # awsdocs/amazon-dynamodb-developer-guide#246 (AWS CLI against AWS).
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: ProvisionedThroughput is not "
+                "specified for index: by-g",
+            local="No provisioned throughput specified for the global secondary index")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK + AD_G,
@@ -178,9 +184,9 @@ def test_gsi_on_provisioned_table_requires_throughput(create):
 
 
 def test_gsi_duplicate_names(create):
-    with raises_client_error(
-        "ValidationException", "Two global secondary indices have the same name"
-    ):
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: Duplicate index name: by-g",
+            local="Two global secondary indices have the same name")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK + AD_G,
@@ -190,11 +196,12 @@ def test_gsi_duplicate_names(create):
 
 
 def test_gsi_include_projection_needs_non_key_attributes(create):
-    with raises_client_error(
-        "ValidationException",
-        "If Projection type INCLUDE is specified, some non-key attributes to include in the "
-        "projection must be specified as well",
-    ):
+    # Live AWS text quoted in nubo-db/dynoxide#116.
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+                "NonKeyAttributes is not specified",
+            local="If Projection type INCLUDE is specified, some non-key attributes to include "
+                  "in the projection must be specified as well")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK + AD_G,
@@ -204,10 +211,12 @@ def test_gsi_include_projection_needs_non_key_attributes(create):
 
 
 def test_gsi_non_key_attributes_only_with_include(create):
-    with raises_client_error(
-        "ValidationException",
-        "No attributes should be specified to be projected unless projection type is INCLUDE",
-    ):
+    # Live AWS text quoted in cloudposse/terraform-aws-dynamodb#39.
+    with raises_client_error("ValidationException", Texts(
+            aws="One or more parameter values were invalid: ProjectionType is ALL, but "
+                "NonKeyAttributes is specified",
+            local="No attributes should be specified to be projected unless projection type is "
+                  "INCLUDE")):
         create(
             KeySchema=KS_PK,
             AttributeDefinitions=AD_PK + AD_G,
@@ -326,11 +335,19 @@ def test_item_count_and_size_after_put(table, ddb):
     assert desc["TableSizeBytes"] == len("pk") + len("a") + len("x") + len("hello")
 
 
+# DescribeTable and DeleteTable name the table; data operations do not (dynalite db/index.js
+# getTable, actions/deleteTable.js).
+def missing_table_texts(name=None):
+    aws = "Requested resource not found"
+    if name is not None:
+        aws += f": Table: {name} not found"
+    return Texts(aws=aws, local="Cannot do operations on a non-existent table")
+
+
 def test_describe_missing_table(ddb):
-    with raises_client_error(
-        "ResourceNotFoundException", "Cannot do operations on a non-existent table"
-    ):
-        ddb.describe_table(TableName=unique_name("missing"))
+    name = unique_name("missing")
+    with raises_client_error("ResourceNotFoundException", missing_table_texts(name)):
+        ddb.describe_table(TableName=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +394,11 @@ def test_list_tables_exclusive_start(create, ddb):
 
 
 def test_list_tables_limit_over_100(ddb):
-    with raises_client_error("ValidationException", "Limit in ListTables must be <= 100"):
+    # dynalite validations/listTables.js.
+    with raises_client_error("ValidationException", Texts(
+            aws="1 validation error detected: Value '101' at 'limit' failed to satisfy "
+                "constraint: Member must have value less than or equal to 100",
+            local="Limit in ListTables must be <= 100")):
         ddb.list_tables(Limit=101)
 
 
@@ -391,14 +412,13 @@ def test_delete_table_then_use(table, ddb):
     resp = ddb.delete_table(TableName=name)
     assert resp["TableDescription"]["TableName"] == name
     assert resp["TableDescription"]["TableStatus"] in ("DELETING", "ACTIVE")
-    missing = "Cannot do operations on a non-existent table"
-    with raises_client_error("ResourceNotFoundException", missing):
+    with raises_client_error("ResourceNotFoundException", missing_table_texts()):
         ddb.get_item(TableName=name, Key={"pk": {"S": "a"}, "sk": {"S": "b"}})
-    with raises_client_error("ResourceNotFoundException", missing):
+    with raises_client_error("ResourceNotFoundException", missing_table_texts()):
         ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "b"}})
-    with raises_client_error("ResourceNotFoundException", missing):
+    with raises_client_error("ResourceNotFoundException", missing_table_texts(name)):
         ddb.describe_table(TableName=name)
-    with raises_client_error("ResourceNotFoundException", missing):
+    with raises_client_error("ResourceNotFoundException", missing_table_texts(name)):
         ddb.delete_table(TableName=name)
     assert name not in ddb.list_tables(ExclusiveStartTableName=name[:-1], Limit=5)["TableNames"]
 
