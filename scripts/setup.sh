@@ -23,7 +23,7 @@ done
 
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
-  librocksdb-dev rapidjson-dev node-llhttp libcli11-dev libssl-dev libcurl4-openssl-dev
+  librocksdb-dev rapidjson-dev node-llhttp libcli11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   python3 python3-boto3 python3-pytest python3-requests awscli wrk
 )

@@ -63,30 +63,6 @@ Status CheckTableNameKeys(const json::Value& request_items) {
 
 Status DuplicateKeys() { return ValidationError("Provided list of item keys contains duplicates"); }
 
-// The per-table entries of a ConsumedCapacity list, in the order tables first appear.
-ConsumedCapacity& CapacityFor(std::vector<ConsumedCapacity>* list, const std::string& table) {
-  for (auto& cc : *list) {
-    if (cc.table == table) return cc;
-  }
-  list->push_back(ConsumedCapacity{table});
-  return list->back();
-}
-
-void AddCapacity(const ConsumedCapacity& from, ConsumedCapacity* into) {
-  into->table_units += from.table_units;
-  for (const auto& [name, u] : from.index_units) into->index_units[name] += u;
-  for (const auto& [name, u] : from.local_index_units) into->local_index_units[name] += u;
-}
-
-void WriteCapacityList(CapacityMode mode, const std::vector<ConsumedCapacity>& list,
-                       json::Writer* out) {
-  if (mode == CapacityMode::kNone) return;
-  out->Key("ConsumedCapacity");
-  out->StartArray();
-  for (const auto& cc : list) cc.WriteObject(mode, out);
-  out->EndArray();
-}
-
 struct WriteOp {
   std::shared_ptr<const storage::TableDef> table;
   Item key;
@@ -213,7 +189,7 @@ Status BatchWriteItem(ApiContext& ctx, const json::Value& request, json::Writer*
   std::vector<ConsumedCapacity> capacity;
   for (auto& op : ops) {
     CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> old, batch->Read(*op.table, op.key));
-    AddCapacity(WriteCapacity(*op.table, old, op.put), &CapacityFor(&capacity, op.table->name));
+    AddCapacity(WriteCapacity(*op.table, old, op.put), 1, &CapacityFor(&capacity, op.table->name));
     if (op.put) {
       batch->Put(*op.table, std::move(*op.put));
     } else {

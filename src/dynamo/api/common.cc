@@ -77,6 +77,18 @@ bool IsEmptyKeyValue(const AttributeValue& v) {
   return (v.type == AttrType::kS || v.type == AttrType::kB) && v.str.empty();
 }
 
+// "empty string value" / "empty binary value", as the service words it per type.
+std::string EmptyKeyText(const AttributeValue& v) {
+  return v.type == AttrType::kB ? "empty binary value" : "empty string value";
+}
+
+Status EmptyKeyError(const std::string& name, const AttributeValue& v) {
+  return ValidationError(
+      "One or more parameter values are not valid. The AttributeValue for a key attribute "
+      "cannot contain an " +
+      EmptyKeyText(v) + ". Key: " + name);
+}
+
 }  // namespace
 
 Result<Item> DecodeKey(const storage::TableDef& table, const json::Value& key_json) {
@@ -93,12 +105,7 @@ Result<Item> DecodeKey(const storage::TableDef& table, const json::Value& key_js
     return ValidationError("The provided key element does not match the schema");
   }
   for (const auto& [name, value] : key) {
-    if (IsEmptyKeyValue(value)) {
-      return ValidationError(
-          "One or more parameter values are not valid. The AttributeValue for a key attribute "
-          "cannot contain an empty string value. Key: " +
-          name);
-    }
+    if (IsEmptyKeyValue(value)) return EmptyKeyError(name, value);
   }
   CRUDDUR_RETURN_IF_ERROR(CheckKeySizes(schema, key));
   return key;
@@ -116,12 +123,7 @@ Status CheckItemForWrite(const storage::TableDef& table, const Item& item) {
                              attr.name + " expected: " + std::string(AttrTypeName(attr.type)) +
                              " actual: " + std::string(AttrTypeName(it->second.type)));
     }
-    if (IsEmptyKeyValue(it->second)) {
-      return ValidationError(
-          "One or more parameter values are not valid. The AttributeValue for a key attribute "
-          "cannot contain an empty string value. Key: " +
-          attr.name);
-    }
+    if (IsEmptyKeyValue(it->second)) return EmptyKeyError(attr.name, it->second);
     return Status::Ok();
   };
   CRUDDUR_RETURN_IF_ERROR(check_key(table.key.hash));
@@ -147,7 +149,8 @@ Status CheckItemForWrite(const storage::TableDef& table, const Item& item) {
         return ValidationError(
             "One or more parameter values are not valid. A value specified for a secondary "
             "index key is not supported. The AttributeValue for a key attribute cannot contain "
-            "an empty string value. IndexName: " +
+            "an " +
+            EmptyKeyText(it->second) + ". IndexName: " +
             index.name + ", IndexKey: " + attr->name);
       }
     }
@@ -413,6 +416,29 @@ void ConsumedCapacity::WriteMember(CapacityMode mode, json::Writer* w) const {
   if (mode == CapacityMode::kNone) return;
   w->Key("ConsumedCapacity");
   WriteObject(mode, w);
+}
+
+ConsumedCapacity& CapacityFor(std::vector<ConsumedCapacity>* list, const std::string& table) {
+  for (auto& cc : *list) {
+    if (cc.table == table) return cc;
+  }
+  list->push_back(ConsumedCapacity{table});
+  return list->back();
+}
+
+void AddCapacity(const ConsumedCapacity& from, double factor, ConsumedCapacity* into) {
+  into->table_units += from.table_units * factor;
+  for (const auto& [name, u] : from.index_units) into->index_units[name] += u * factor;
+  for (const auto& [name, u] : from.local_index_units) into->local_index_units[name] += u * factor;
+}
+
+void WriteCapacityList(CapacityMode mode, const std::vector<ConsumedCapacity>& list,
+                       json::Writer* out) {
+  if (mode == CapacityMode::kNone) return;
+  out->Key("ConsumedCapacity");
+  out->StartArray();
+  for (const auto& cc : list) cc.WriteObject(mode, out);
+  out->EndArray();
 }
 
 namespace {

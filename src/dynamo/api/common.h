@@ -96,6 +96,14 @@ struct ConsumedCapacity {
   // Writes the bare object (for the lists in batch and transaction responses).
   void WriteObject(CapacityMode mode, json::Writer* w) const;
 };
+// The entry for `table` in a per-table ConsumedCapacity list (batches, transactions), added
+// at the end when absent, so entries keep the order tables first appear in the request.
+ConsumedCapacity& CapacityFor(std::vector<ConsumedCapacity>* list, const std::string& table);
+// Adds `from`'s units, multiplied by `factor` (2 for transactional writes), into *into.
+void AddCapacity(const ConsumedCapacity& from, double factor, ConsumedCapacity* into);
+// Writes "ConsumedCapacity": [...] unless mode is kNone.
+void WriteCapacityList(CapacityMode mode, const std::vector<ConsumedCapacity>& list,
+                       json::Writer* out);
 // Adds the write cost to the indexes of `table` of replacing `old_item` by `new_item` (either
 // may be empty): an index whose entry is added, changed or removed costs 1 KB units of the
 // projected entry; a moved entry costs both its delete and its put.

@@ -4,8 +4,9 @@
 
 namespace cruddur::dynamo::api {
 
-SingleWrite::SingleWrite(ApiContext& ctx, std::shared_ptr<const storage::TableDef> table, Item key)
-    : ctx_(ctx), table_(std::move(table)), key_(std::move(key)) {
+SingleWrite::SingleWrite(ApiContext& ctx, std::shared_ptr<const storage::TableDef> table, Item key,
+                         CapacityMode mode)
+    : ctx_(ctx), table_(std::move(table)), key_(std::move(key)), mode_(mode) {
   capacity_.table = table_->name;
   std::vector<std::pair<std::shared_ptr<const storage::TableDef>, Item>> keys;
   keys.emplace_back(table_, key_);
@@ -17,23 +18,27 @@ Result<std::optional<Item>> SingleWrite::ReadCurrent() {
   return old_;
 }
 
-Status SingleWrite::Put(const Item& item) {
-  batch_->Put(*table_, item);
-  return Commit(item);
+Status SingleWrite::Put(Item item) {
+  ConsumedCapacity cc;
+  if (mode_ != CapacityMode::kNone) cc = WriteCapacity(*table_, old_, item);
+  batch_->Put(*table_, std::move(item));
+  return Commit(std::move(cc));
 }
 
 Status SingleWrite::Delete() {
+  ConsumedCapacity cc;
+  if (mode_ != CapacityMode::kNone) cc = WriteCapacity(*table_, old_, std::nullopt);
   batch_->Delete(*table_, key_);
-  return Commit(std::nullopt);
+  return Commit(std::move(cc));
 }
 
-Status SingleWrite::Commit(const std::optional<Item>& new_item) {
+Status SingleWrite::Commit(ConsumedCapacity capacity) {
   Status st = batch_->Commit();
   if (st.code() == ErrorCode::kResourceNotFound) {
     return NotFoundError("Requested resource not found");
   }
   CRUDDUR_RETURN_IF_ERROR(st);
-  capacity_ = WriteCapacity(*table_, old_, new_item);
+  capacity_ = std::move(capacity);
   return Status::Ok();
 }
 

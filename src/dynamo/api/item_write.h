@@ -18,22 +18,25 @@ namespace cruddur::dynamo::api {
 // held until the object is destroyed.
 class SingleWrite {
  public:
-  SingleWrite(ApiContext& ctx, std::shared_ptr<const storage::TableDef> table, Item key);
+  // Write units are computed only when `mode` asks for them (they cost item-size walks).
+  SingleWrite(ApiContext& ctx, std::shared_ptr<const storage::TableDef> table, Item key,
+              CapacityMode mode);
   // The item as committed now (under the key lock).
   Result<std::optional<Item>> ReadCurrent();
   // Replace / remove the item, commit, and account the write units (table and indexes).
-  Status Put(const Item& item);
+  Status Put(Item item);
   Status Delete();
   const ConsumedCapacity& capacity() const { return capacity_; }
 
  private:
-  Status Commit(const std::optional<Item>& new_item);
+  Status Commit(ConsumedCapacity capacity);
 
   ApiContext& ctx_;
   std::shared_ptr<const storage::TableDef> table_;
   Item key_;
   std::unique_ptr<storage::Engine::WriteBatch> batch_;
   std::optional<Item> old_;
+  CapacityMode mode_;
   ConsumedCapacity capacity_;
 };
 

@@ -57,10 +57,10 @@ Status PutItem(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTable(ctx, StringMember(request, "TableName")));
   CRUDDUR_RETURN_IF_ERROR(CheckItemForWrite(*table, item));
 
-  SingleWrite write(ctx, table, ExtractKey(table->key, item));
+  SingleWrite write(ctx, table, ExtractKey(table->key, item), ReadCapacityMode(request));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> old, write.ReadCurrent());
   CRUDDUR_RETURN_IF_ERROR(CheckWriteCondition(cond, old, request));
-  CRUDDUR_RETURN_IF_ERROR(write.Put(item));
+  CRUDDUR_RETURN_IF_ERROR(write.Put(std::move(item)));
 
   out->StartObject();
   if (rv == ReturnValues::kAllOld && old) WriteAttributes(*old, out);
@@ -115,7 +115,7 @@ Status DeleteItem(ApiContext& ctx, const json::Value& request, json::Writer* out
   CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTable(ctx, StringMember(request, "TableName")));
   CRUDDUR_ASSIGN_OR_RETURN(Item key, DecodeKey(*table, request["Key"]));
 
-  SingleWrite write(ctx, table, key);
+  SingleWrite write(ctx, table, key, ReadCapacityMode(request));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> old, write.ReadCurrent());
   CRUDDUR_RETURN_IF_ERROR(CheckWriteCondition(cond, old, request));
   CRUDDUR_RETURN_IF_ERROR(write.Delete());
@@ -156,7 +156,7 @@ Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out
   CRUDDUR_ASSIGN_OR_RETURN(Item key, DecodeKey(*table, request["Key"]));
   CRUDDUR_RETURN_IF_ERROR(CheckUpdateKeepsKey(*table, update));
 
-  SingleWrite write(ctx, table, key);
+  SingleWrite write(ctx, table, key, ReadCapacityMode(request));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> old, write.ReadCurrent());
   CRUDDUR_RETURN_IF_ERROR(CheckWriteCondition(cond, old, request));
   CRUDDUR_ASSIGN_OR_RETURN(Item updated, ApplyUpdateTo(*table, update, old, key));

@@ -419,7 +419,10 @@ Status PlanIndexSelect(ReadPlan* plan) {
 // Reads one page from `it` and writes the response.
 Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& plan,
                 storage::ItemIterator* it, json::Writer* out) {
-  std::vector<Item> items;
+  // Items are written as they are read (no copies); the array is spliced into the response.
+  json::StringBuffer items_buf;
+  json::Writer items_out(items_buf);
+  items_out.StartArray();
   int64_t scanned = 0, count = 0;
   size_t read_bytes = 0;
   double fetch_units = 0;
@@ -456,9 +459,14 @@ Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& pla
     }
     ++count;
     if (plan.select == Select::kCount) continue;
-    items.push_back(plan.projection ? expr::ApplyProjection(*plan.projection, *item) : *item);
+    if (plan.projection) {
+      WriteItem(expr::ApplyProjection(*plan.projection, *item), &items_out);
+    } else {
+      WriteItem(*item, &items_out);
+    }
   }
   CRUDDUR_RETURN_IF_ERROR(it->status());
+  items_out.EndArray();
 
   // Capacity (Developer Guide, "Read consumption for Query/Scan"): the total size of the items
   // read, in 4 KB units, halved for eventually consistent reads; an index read is charged to
@@ -476,9 +484,7 @@ Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& pla
   out->StartObject();
   if (plan.select != Select::kCount) {
     out->Key("Items");
-    out->StartArray();
-    for (const auto& item : items) WriteItem(item, out);
-    out->EndArray();
+    out->RawValue(items_buf.GetString(), items_buf.GetSize(), rapidjson::kArrayType);
   }
   out->Key("Count");
   out->Int64(count);

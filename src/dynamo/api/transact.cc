@@ -86,29 +86,6 @@ Status MultipleOperationsOnOneItem() {
   return ValidationError("Transaction request cannot include multiple operations on one item");
 }
 
-ConsumedCapacity& CapacityFor(std::vector<ConsumedCapacity>* list, const std::string& table) {
-  for (auto& cc : *list) {
-    if (cc.table == table) return cc;
-  }
-  list->push_back(ConsumedCapacity{table});
-  return list->back();
-}
-
-void AddCapacity(const ConsumedCapacity& from, double factor, ConsumedCapacity* into) {
-  into->table_units += from.table_units * factor;
-  for (const auto& [name, u] : from.index_units) into->index_units[name] += u * factor;
-  for (const auto& [name, u] : from.local_index_units) into->local_index_units[name] += u * factor;
-}
-
-void WriteCapacityList(CapacityMode mode, const std::vector<ConsumedCapacity>& list,
-                       json::Writer* out) {
-  if (mode == CapacityMode::kNone) return;
-  out->Key("ConsumedCapacity");
-  out->StartArray();
-  for (const auto& cc : list) cc.WriteObject(mode, out);
-  out->EndArray();
-}
-
 enum class ActionKind { kConditionCheck, kPut, kDelete, kUpdate };
 
 struct Action {

@@ -585,6 +585,8 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->write_options.sync = options.sync;
+  // In memory nothing outlives the process, so a write-ahead log would only cost time.
+  impl->write_options.disableWAL = options.in_memory;
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
