@@ -53,7 +53,8 @@ int RunDynamoDb(const DynamoDbOptions& options) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::printf("cruddur dynamodb: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::printf("cruddur dynamodb: %s received, shutting down\n",
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   (*server)->RequestStop();
   (*server)->Wait();

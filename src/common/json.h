@@ -21,8 +21,8 @@ struct JsonAssertion : std::logic_error {
 #define RAPIDJSON_HAS_STDSTRING 1
 #endif
 #ifndef RAPIDJSON_ASSERT
-#define RAPIDJSON_ASSERT(x)                                                    \
-  do {                                                                         \
+#define RAPIDJSON_ASSERT(x)                                                     \
+  do {                                                                          \
     if (!(x)) throw ::cruddur::json::JsonAssertion("rapidjson assertion: " #x); \
   } while (0)
 #endif

@@ -4,43 +4,68 @@ namespace cruddur {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "Ok";
-    case ErrorCode::kValidation: return "ValidationException";
-    case ErrorCode::kSerialization: return "SerializationException";
-    case ErrorCode::kUnknownOperation: return "UnknownOperationException";
-    case ErrorCode::kResourceNotFound: return "ResourceNotFoundException";
-    case ErrorCode::kResourceInUse: return "ResourceInUseException";
-    case ErrorCode::kConditionalCheckFailed: return "ConditionalCheckFailedException";
-    case ErrorCode::kTransactionCanceled: return "TransactionCanceledException";
-    case ErrorCode::kTransactionConflict: return "TransactionConflictException";
-    case ErrorCode::kTransactionInProgress: return "TransactionInProgressException";
-    case ErrorCode::kIdempotentParameterMismatch: return "IdempotentParameterMismatchException";
+    case ErrorCode::kOk:
+      return "Ok";
+    case ErrorCode::kValidation:
+      return "ValidationException";
+    case ErrorCode::kSerialization:
+      return "SerializationException";
+    case ErrorCode::kUnknownOperation:
+      return "UnknownOperationException";
+    case ErrorCode::kResourceNotFound:
+      return "ResourceNotFoundException";
+    case ErrorCode::kResourceInUse:
+      return "ResourceInUseException";
+    case ErrorCode::kConditionalCheckFailed:
+      return "ConditionalCheckFailedException";
+    case ErrorCode::kTransactionCanceled:
+      return "TransactionCanceledException";
+    case ErrorCode::kTransactionConflict:
+      return "TransactionConflictException";
+    case ErrorCode::kTransactionInProgress:
+      return "TransactionInProgressException";
+    case ErrorCode::kIdempotentParameterMismatch:
+      return "IdempotentParameterMismatchException";
     case ErrorCode::kItemCollectionSizeLimitExceeded:
       return "ItemCollectionSizeLimitExceededException";
-    case ErrorCode::kLimitExceeded: return "LimitExceededException";
+    case ErrorCode::kLimitExceeded:
+      return "LimitExceededException";
     case ErrorCode::kProvisionedThroughputExceeded:
       return "ProvisionedThroughputExceededException";
-    case ErrorCode::kRequestLimitExceeded: return "RequestLimitExceeded";
-    case ErrorCode::kThrottling: return "ThrottlingException";
-    case ErrorCode::kMissingAuthenticationToken: return "MissingAuthenticationTokenException";
-    case ErrorCode::kIncompleteSignature: return "IncompleteSignatureException";
-    case ErrorCode::kInvalidSignature: return "InvalidSignatureException";
-    case ErrorCode::kUnrecognizedClient: return "UnrecognizedClientException";
-    case ErrorCode::kAccessDenied: return "AccessDeniedException";
-    case ErrorCode::kExpiredIterator: return "ExpiredIteratorException";
-    case ErrorCode::kTrimmedDataAccess: return "TrimmedDataAccessException";
+    case ErrorCode::kRequestLimitExceeded:
+      return "RequestLimitExceeded";
+    case ErrorCode::kThrottling:
+      return "ThrottlingException";
+    case ErrorCode::kMissingAuthenticationToken:
+      return "MissingAuthenticationTokenException";
+    case ErrorCode::kIncompleteSignature:
+      return "IncompleteSignatureException";
+    case ErrorCode::kInvalidSignature:
+      return "InvalidSignatureException";
+    case ErrorCode::kUnrecognizedClient:
+      return "UnrecognizedClientException";
+    case ErrorCode::kAccessDenied:
+      return "AccessDeniedException";
+    case ErrorCode::kExpiredIterator:
+      return "ExpiredIteratorException";
+    case ErrorCode::kTrimmedDataAccess:
+      return "TrimmedDataAccessException";
     case ErrorCode::kInternal:
-    case ErrorCode::kIo: return "InternalServerError";
+    case ErrorCode::kIo:
+      return "InternalServerError";
   }
   return "InternalServerError";
 }
 
 int ErrorCodeHttpStatus(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return 200;
+    case ErrorCode::kOk:
+      return 200;
     case ErrorCode::kInternal:
-    case ErrorCode::kIo: return 500;
-    default: return 400;
+    case ErrorCode::kIo:
+      return 500;
+    default:
+      return 400;
   }
 }
 

@@ -17,30 +17,30 @@ namespace cruddur {
 // "Errors"). kInternal maps to InternalServerError with HTTP 500; all others are HTTP 400.
 enum class ErrorCode {
   kOk = 0,
-  kValidation,                     // ValidationException
-  kSerialization,                  // SerializationException
-  kUnknownOperation,               // UnknownOperationException
-  kResourceNotFound,               // ResourceNotFoundException
-  kResourceInUse,                  // ResourceInUseException
-  kConditionalCheckFailed,         // ConditionalCheckFailedException
-  kTransactionCanceled,            // TransactionCanceledException
-  kTransactionConflict,            // TransactionConflictException
-  kTransactionInProgress,          // TransactionInProgressException
-  kIdempotentParameterMismatch,    // IdempotentParameterMismatchException
-  kItemCollectionSizeLimitExceeded,// ItemCollectionSizeLimitExceededException
-  kLimitExceeded,                  // LimitExceededException
-  kProvisionedThroughputExceeded,  // ProvisionedThroughputExceededException
-  kRequestLimitExceeded,           // RequestLimitExceeded
-  kThrottling,                     // ThrottlingException
-  kMissingAuthenticationToken,     // MissingAuthenticationTokenException
-  kIncompleteSignature,            // IncompleteSignatureException
-  kInvalidSignature,               // InvalidSignatureException
-  kUnrecognizedClient,             // UnrecognizedClientException
-  kAccessDenied,                   // AccessDeniedException
-  kExpiredIterator,                // ExpiredIteratorException
-  kTrimmedDataAccess,              // TrimmedDataAccessException
-  kInternal,                       // InternalServerError (HTTP 500)
-  kIo,                             // storage/file failure; surfaces as InternalServerError
+  kValidation,                       // ValidationException
+  kSerialization,                    // SerializationException
+  kUnknownOperation,                 // UnknownOperationException
+  kResourceNotFound,                 // ResourceNotFoundException
+  kResourceInUse,                    // ResourceInUseException
+  kConditionalCheckFailed,           // ConditionalCheckFailedException
+  kTransactionCanceled,              // TransactionCanceledException
+  kTransactionConflict,              // TransactionConflictException
+  kTransactionInProgress,            // TransactionInProgressException
+  kIdempotentParameterMismatch,      // IdempotentParameterMismatchException
+  kItemCollectionSizeLimitExceeded,  // ItemCollectionSizeLimitExceededException
+  kLimitExceeded,                    // LimitExceededException
+  kProvisionedThroughputExceeded,    // ProvisionedThroughputExceededException
+  kRequestLimitExceeded,             // RequestLimitExceeded
+  kThrottling,                       // ThrottlingException
+  kMissingAuthenticationToken,       // MissingAuthenticationTokenException
+  kIncompleteSignature,              // IncompleteSignatureException
+  kInvalidSignature,                 // InvalidSignatureException
+  kUnrecognizedClient,               // UnrecognizedClientException
+  kAccessDenied,                     // AccessDeniedException
+  kExpiredIterator,                  // ExpiredIteratorException
+  kTrimmedDataAccess,                // TrimmedDataAccessException
+  kInternal,                         // InternalServerError (HTTP 500)
+  kIo,                               // storage/file failure; surfaces as InternalServerError
 };
 
 // The wire name of an error code, e.g. "ValidationException".
@@ -102,8 +102,8 @@ inline Status IoError(std::string message) { return Status(ErrorCode::kIo, std::
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -127,10 +127,10 @@ class [[nodiscard]] Result {
 }  // namespace cruddur
 
 // Propagates a non-ok Status from an expression returning Status.
-#define CRUDDUR_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::cruddur::Status _st = (expr);          \
-    if (!_st.ok()) return _st;               \
+#define CRUDDUR_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::cruddur::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 #define CRUDDUR_CONCAT_INNER(a, b) a##b

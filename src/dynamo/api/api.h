@@ -21,7 +21,7 @@ namespace cruddur::dynamo::api {
 class IdempotencyCache;
 
 struct ApiContext {
-  storage::Engine* engine = nullptr;       // not owned
+  storage::Engine* engine = nullptr;  // not owned
   std::string region = "us-east-1";
   std::string account_id = "000000000000";  // as DynamoDB Local, so ARNs look like AWS's
   // Wall clock in microseconds since the epoch (a seam for tests).

@@ -101,7 +101,8 @@ Result<Item> DecodeKey(const storage::TableDef& table, const json::Value& key_js
     auto it = key.find(attr.name);
     return it != key.end() && it->second.type == attr.type;
   };
-  if (key.size() != expected || !matches(schema.hash) || (schema.range && !matches(*schema.range))) {
+  if (key.size() != expected || !matches(schema.hash) ||
+      (schema.range && !matches(*schema.range))) {
     return ValidationError("The provided key element does not match the schema");
   }
   for (const auto& [name, value] : key) {
@@ -140,18 +141,16 @@ Status CheckItemForWrite(const storage::TableDef& table, const Item& item) {
       if (it == item.end()) continue;
       if (it->second.type != attr->type) {
         return ValidationError(
-            "One or more parameter values were invalid: Type mismatch for Index Key " +
-            attr->name + " Expected: " + std::string(AttrTypeName(attr->type)) +
-            " Actual: " + std::string(AttrTypeName(it->second.type)) +
-            " IndexName: " + index.name);
+            "One or more parameter values were invalid: Type mismatch for Index Key " + attr->name +
+            " Expected: " + std::string(AttrTypeName(attr->type)) +
+            " Actual: " + std::string(AttrTypeName(it->second.type)) + " IndexName: " + index.name);
       }
       if (IsEmptyKeyValue(it->second)) {
         return ValidationError(
             "One or more parameter values are not valid. A value specified for a secondary "
             "index key is not supported. The AttributeValue for a key attribute cannot contain "
             "an " +
-            EmptyKeyText(it->second) + ". IndexName: " +
-            index.name + ", IndexKey: " + attr->name);
+            EmptyKeyText(it->second) + ". IndexName: " + index.name + ", IndexKey: " + attr->name);
       }
     }
     return Status::Ok();
@@ -181,8 +180,8 @@ namespace {
 bool IsPlaceholderKey(std::string_view key, char sigil) {
   if (key.size() < 2 || key[0] != sigil) return false;
   for (char c : key.substr(1)) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -475,8 +474,8 @@ void AddIndexWriteUnits(const storage::TableDef& table, const std::optional<Item
     if (!before && !after) return;
     if (before && after && *before == *after) return;
     double u = 0;
-    bool moved = before && after &&
-                 (ExtractKey(index.key, *before) != ExtractKey(index.key, *after));
+    bool moved =
+        before && after && (ExtractKey(index.key, *before) != ExtractKey(index.key, *after));
     if (moved) {
       u = WriteUnits(ItemSize(*before)) + WriteUnits(ItemSize(*after));
     } else {

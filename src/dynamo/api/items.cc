@@ -132,9 +132,9 @@ Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out
       WithMembers("UpdateItemInput", {NotNull(AttrMap("Key")), Str("UpdateExpression"),
                                       Map("AttributeUpdates", Struct("AttributeValueUpdate", {}))});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
-  CRUDDUR_RETURN_IF_ERROR(CheckNoLegacyParams(request, {"UpdateExpression", "ConditionExpression"},
-                                              {"AttributeUpdates", "Expected",
-                                               "ConditionalOperator"}));
+  CRUDDUR_RETURN_IF_ERROR(
+      CheckNoLegacyParams(request, {"UpdateExpression", "ConditionExpression"},
+                          {"AttributeUpdates", "Expected", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(
       ReturnValues rv,
       ReadReturnValues(request, {ReturnValues::kAllOld, ReturnValues::kUpdatedOld,
@@ -164,11 +164,14 @@ Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out
 
   out->StartObject();
   switch (rv) {
-    case ReturnValues::kNone: break;
+    case ReturnValues::kNone:
+      break;
     case ReturnValues::kAllOld:
       if (old) WriteAttributes(*old, out);
       break;
-    case ReturnValues::kAllNew: WriteAttributes(updated, out); break;
+    case ReturnValues::kAllNew:
+      WriteAttributes(updated, out);
+      break;
     case ReturnValues::kUpdatedOld:
       if (old) WriteAttributes(expr::ApplyProjection(update.written(), *old), out);
       break;

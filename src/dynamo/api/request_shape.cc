@@ -21,11 +21,16 @@ Shape Make(std::string name, ShapeKind kind) {
 
 const char* JavaName(ShapeKind kind) {
   switch (kind) {
-    case ShapeKind::kString: return "String";
-    case ShapeKind::kBoolean: return "Boolean";
-    case ShapeKind::kLong: return "Long";
-    case ShapeKind::kDouble: return "Double";
-    default: return "Object";
+    case ShapeKind::kString:
+      return "String";
+    case ShapeKind::kBoolean:
+      return "Boolean";
+    case ShapeKind::kLong:
+      return "Long";
+    case ShapeKind::kDouble:
+      return "Double";
+    default:
+      return "Object";
   }
 }
 
@@ -47,10 +52,10 @@ Status CheckTypes(const json::Value& v, const Shape& shape) {
     case ShapeKind::kBoolean:
     case ShapeKind::kLong:
     case ShapeKind::kDouble: {
-      bool ok = (shape.kind == ShapeKind::kString && v.IsString()) ||
-                (shape.kind == ShapeKind::kBoolean && v.IsBool()) ||
-                ((shape.kind == ShapeKind::kLong || shape.kind == ShapeKind::kDouble) &&
-                 v.IsNumber());
+      bool ok =
+          (shape.kind == ShapeKind::kString && v.IsString()) ||
+          (shape.kind == ShapeKind::kBoolean && v.IsBool()) ||
+          ((shape.kind == ShapeKind::kLong || shape.kind == ShapeKind::kDouble) && v.IsNumber());
       if (ok) return Status::Ok();
       if (v.IsArray()) {
         return TypeError(std::string("Unrecognized collection type class java.lang.") +
@@ -134,8 +139,8 @@ class ViolationCollector {
   }
   Status ToStatus() const {
     if (count_ == 0) return Status::Ok();
-    return ValidationError(std::to_string(count_) + " validation error" +
-                           (count_ > 1 ? "s" : "") + " detected: " + text_);
+    return ValidationError(std::to_string(count_) + " validation error" + (count_ > 1 ? "s" : "") +
+                           " detected: " + text_);
   }
 
  private:
@@ -173,9 +178,9 @@ void CheckConstraints(const json::Value* v, const Shape& shape, const std::strin
              "Member must have value less than or equal to " + std::to_string(*shape.max_value));
   }
   if (shape.min_length && Length(*v) < *shape.min_length) {
-    out->Add(v, path,
-             "Member must have length greater than or equal to " +
-                 std::to_string(*shape.min_length));
+    out->Add(
+        v, path,
+        "Member must have length greater than or equal to " + std::to_string(*shape.min_length));
   }
   if (shape.max_length && Length(*v) > *shape.max_length) {
     out->Add(v, path,
@@ -207,10 +212,10 @@ void CheckConstraints(const json::Value* v, const Shape& shape, const std::strin
     }
     case ShapeKind::kMap:
       for (const auto& m : v->GetObject()) {
-        CheckConstraints(&m.value, shape.members[0],
-                         path + "." + std::string(m.name.GetString(), m.name.GetStringLength()) +
-                             ".member",
-                         out);
+        CheckConstraints(
+            &m.value, shape.members[0],
+            path + "." + std::string(m.name.GetString(), m.name.GetStringLength()) + ".member",
+            out);
       }
       break;
     case ShapeKind::kStruct:
@@ -220,7 +225,8 @@ void CheckConstraints(const json::Value* v, const Shape& shape, const std::strin
                          (path.empty() ? "" : path + ".") + LowerFirst(member.name), out);
       }
       break;
-    default: break;
+    default:
+      break;
   }
 }
 

@@ -31,7 +31,7 @@ namespace cruddur::dynamo::api {
 enum class ShapeKind {
   kString,
   kBoolean,
-  kLong,       // integral JSON number (a fractional one is truncated, as the service does)
+  kLong,  // integral JSON number (a fractional one is truncated, as the service does)
   kDouble,
   kList,       // element shape in `members[0]`
   kMap,        // JSON object with string keys; value shape in `members[0]`

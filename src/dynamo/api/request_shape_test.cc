@@ -16,19 +16,21 @@ const Shape& TestShape() {
   static const Shape shape = Struct(
       "TestInput",
       {TableNameShape(), Range(Long("Limit"), 1, 100), Bool("ConsistentRead"),
-       Length(NotNull(List("KeySchema", Struct("KeySchemaElement",
-                                               {NotNull(Str("AttributeName")),
-                                                NotNull(Enum(Str("KeyType"), {"HASH", "RANGE"}))}))),
-              1, 2),
+       Length(
+           NotNull(List("KeySchema", Struct("KeySchemaElement",
+                                            {NotNull(Str("AttributeName")),
+                                             NotNull(Enum(Str("KeyType"), {"HASH", "RANGE"}))}))),
+           1, 2),
        AttrMap("Item")});
   return shape;
 }
 
 TEST(RequestShapeTest, AcceptsWellFormedInput) {
-  EXPECT_TRUE(Check(R"({"TableName":"abc","Limit":5,"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+  EXPECT_TRUE(
+      Check(R"({"TableName":"abc","Limit":5,"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
                        "Item":{"a":{"S":"x"}},"Unknown":1})",
-                    TestShape())
-                  .ok());
+            TestShape())
+          .ok());
 }
 
 TEST(RequestShapeTest, WrongJsonTypesAreSerializationErrors) {
@@ -46,8 +48,8 @@ TEST(RequestShapeTest, WrongJsonTypesAreSerializationErrors) {
 }
 
 TEST(RequestShapeTest, CollectsConstraintViolationsInServiceFormat) {
-  Status st = Check(R"({"Limit":0,"KeySchema":[{"AttributeName":"pk","KeyType":"FOO"}]})",
-                    TestShape());
+  Status st =
+      Check(R"({"Limit":0,"KeySchema":[{"AttributeName":"pk","KeyType":"FOO"}]})", TestShape());
   EXPECT_EQ(st.code(), ErrorCode::kValidation);
   EXPECT_EQ(st.message(),
             "3 validation errors detected: Value null at 'tableName' failed to satisfy "

@@ -47,7 +47,7 @@ void WriteIndex(const ApiContext& ctx, const storage::TableDef& table,
   w->Key("ProjectionType");
   w->String(index.projection == storage::ProjectionType::kAll        ? "ALL"
             : index.projection == storage::ProjectionType::kKeysOnly ? "KEYS_ONLY"
-                                                                      : "INCLUDE");
+                                                                     : "INCLUDE");
   if (index.projection == storage::ProjectionType::kInclude) {
     w->Key("NonKeyAttributes");
     w->StartArray();
@@ -59,8 +59,8 @@ void WriteIndex(const ApiContext& ctx, const storage::TableDef& table,
     w->Key("IndexStatus");
     w->String("ACTIVE");
     auto it = meta.index_throughput.find(index.name);
-    auto [r, wr] = it == meta.index_throughput.end() ? std::pair<int64_t, int64_t>{0, 0}
-                                                     : it->second;
+    auto [r, wr] =
+        it == meta.index_throughput.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
     WriteThroughput(r, wr, w);
   }
   // Index sizes are "updated approximately every six hours" on AWS (DescribeTable); we report

@@ -19,10 +19,10 @@ namespace {
 Shape KeySchemaShape(bool enum_key_type) {
   Shape key_type = NotNull(Str("KeyType"));
   if (enum_key_type) key_type = Enum(key_type, {"HASH", "RANGE"});
-  return Length(NotNull(List("KeySchema", Struct("KeySchemaElement",
-                                                 {NotNull(Length(Str("AttributeName"), 1, 255)),
-                                                  key_type}))),
-                1, 2);
+  return Length(
+      NotNull(List("KeySchema", Struct("KeySchemaElement",
+                                       {NotNull(Length(Str("AttributeName"), 1, 255)), key_type}))),
+      1, 2);
 }
 
 Shape ThroughputShape() {
@@ -34,21 +34,21 @@ Shape ThroughputShape() {
 Shape IndexShape(const char* struct_name) {
   Shape index_name = IndexNameShape("IndexName");
   index_name.not_null = true;
-  return Struct(struct_name,
-                {index_name, KeySchemaShape(false),
-                 NotNull(Struct("Projection",
-                                {Enum(Str("ProjectionType"), {"ALL", "INCLUDE", "KEYS_ONLY"}),
-                                 Length(List("NonKeyAttributes", Str("member")), 1, 20)})),
-                 ThroughputShape()});
+  return Struct(
+      struct_name,
+      {index_name, KeySchemaShape(false),
+       NotNull(Struct("Projection", {Enum(Str("ProjectionType"), {"ALL", "INCLUDE", "KEYS_ONLY"}),
+                                     Length(List("NonKeyAttributes", Str("member")), 1, 20)})),
+       ThroughputShape()});
 }
 
 const Shape& CreateTableShape() {
   static const Shape shape = Struct(
       "CreateTableInput",
-      {NotNull(List("AttributeDefinitions",
-                    Struct("AttributeDefinition",
-                           {NotNull(Length(Str("AttributeName"), 1, 255)),
-                            NotNull(Enum(Str("AttributeType"), {"B", "N", "S"}))}))),
+      {NotNull(List(
+           "AttributeDefinitions",
+           Struct("AttributeDefinition", {NotNull(Length(Str("AttributeName"), 1, 255)),
+                                          NotNull(Enum(Str("AttributeType"), {"B", "N", "S"}))}))),
        TableNameShape(), KeySchemaShape(true),
        List("LocalSecondaryIndexes", IndexShape("LocalSecondaryIndex")),
        List("GlobalSecondaryIndexes", IndexShape("GlobalSecondaryIndex")),
@@ -210,7 +210,7 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
           "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
           "NonKeyAttributes is not specified");
     }
-    index.projection = type == "ALL"        ? storage::ProjectionType::kAll
+    index.projection = type == "ALL"         ? storage::ProjectionType::kAll
                        : type == "KEYS_ONLY" ? storage::ProjectionType::kKeysOnly
                                              : storage::ProjectionType::kInclude;
     if (non_key != nullptr) {
@@ -238,8 +238,8 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
       }
     }
     if (!index_names.insert(index.name).second) {
-      return ValidationError(
-          "One or more parameter values were invalid: Duplicate index name: " + index.name);
+      return ValidationError("One or more parameter values were invalid: Duplicate index name: " +
+                             index.name);
     }
     used.insert(index.key.hash.name);
     if (index.key.range) used.insert(index.key.range->name);
@@ -352,8 +352,8 @@ Status DescribeTable(ApiContext& ctx, const json::Value& request, json::Writer* 
 
 Status ListTables(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   static const Shape shape =
-      Struct("ListTablesInput", {TableNameShape("ExclusiveStartTableName", false),
-                                 Range(Long("Limit"), 1, 100)});
+      Struct("ListTablesInput",
+             {TableNameShape("ExclusiveStartTableName", false), Range(Long("Limit"), 1, 100)});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   std::string_view start = StringMember(request, "ExclusiveStartTableName");
   size_t limit = static_cast<size_t>(LongMember(request, "Limit").value_or(100));
@@ -387,8 +387,9 @@ Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   }
   CRUDDUR_ASSIGN_OR_RETURN(TableMeta meta, TableMeta::Decode(table->meta));
   if (meta.deletion_protection) {
-    return ValidationError("Resource cannot be deleted as it is currently protected against "
-                           "deletion. Disable deletion protection first.");
+    return ValidationError(
+        "Resource cannot be deleted as it is currently protected against "
+        "deletion. Disable deletion protection first.");
   }
   // Describe first: the description carries the item count at deletion, as AWS's does.
   json::StringBuffer described;

@@ -113,13 +113,15 @@ std::string DynamoService::ErrorBody(const Status& status) {
   json::Writer w(buf);
   w.StartObject();
   w.Key("__type");
-  std::string type = "com.amazonaws.dynamodb.v20120810#" + std::string(ErrorCodeName(status.code()));
+  std::string type =
+      "com.amazonaws.dynamodb.v20120810#" + std::string(ErrorCodeName(status.code()));
   w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
   w.Key("message");
   // Internal details stay in our logs, not in the client's hands.
   std::string message = ErrorCodeHttpStatus(status.code()) >= 500
                             ? "The server encountered an internal error trying to fulfill the "
-                              "request. " + status.message()
+                              "request. " +
+                                  status.message()
                             : status.message();
   w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
   if (!status.details_json().empty()) {
@@ -206,7 +208,8 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
 
   const std::string* target = request.Header("x-amz-target");
   std::string_view op_name;
-  if (target != nullptr && std::string_view(*target).substr(0, kTargetPrefix.size()) == kTargetPrefix) {
+  if (target != nullptr &&
+      std::string_view(*target).substr(0, kTargetPrefix.size()) == kTargetPrefix) {
     op_name = std::string_view(*target).substr(kTargetPrefix.size());
   }
   api::Operation op = op_name.empty() ? nullptr : api::FindOperation(op_name);

@@ -118,7 +118,8 @@ TEST_F(DynamoServiceTest, HealthCheck) {
 }
 
 TEST_F(DynamoServiceTest, TableLifecycle) {
-  net::HttpResponse r = Call("CreateTable", R"({"TableName":"table1","BillingMode":"PAY_PER_REQUEST",
+  net::HttpResponse r =
+      Call("CreateTable", R"({"TableName":"table1","BillingMode":"PAY_PER_REQUEST",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
