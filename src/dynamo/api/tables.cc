@@ -116,6 +116,18 @@ std::string NewTableId() {
   return buf;
 }
 
+// DescribeTable and DeleteTable name the missing table in their message, unlike item
+// operations ("Requested resource not found").
+Result<std::shared_ptr<const storage::TableDef>> FindTableForControlPlane(const ApiContext& ctx,
+                                                                          std::string_view name) {
+  auto table = ctx.engine->GetTable(name);
+  if (!table) {
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  }
+  return table;
+}
+
 }  // namespace
 
 Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
@@ -338,11 +350,7 @@ Status DescribeTable(ApiContext& ctx, const json::Value& request, json::Writer* 
   static const Shape shape = Struct("DescribeTableInput", {TableNameShape()});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   std::string_view name = StringMember(request, "TableName");
-  auto table = ctx.engine->GetTable(name);
-  if (!table) {
-    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
-                         " not found");
-  }
+  CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTableForControlPlane(ctx, name));
   out->StartObject();
   out->Key("Table");
   WriteTableDescription(ctx, *table, "ACTIVE", out);
@@ -380,11 +388,7 @@ Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   static const Shape shape = Struct("DeleteTableInput", {TableNameShape()});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   std::string_view name = StringMember(request, "TableName");
-  auto table = ctx.engine->GetTable(name);
-  if (!table) {
-    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
-                         " not found");
-  }
+  CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTableForControlPlane(ctx, name));
   CRUDDUR_ASSIGN_OR_RETURN(TableMeta meta, TableMeta::Decode(table->meta));
   if (meta.deletion_protection) {
     return ValidationError(
