@@ -419,10 +419,13 @@ Status PlanIndexSelect(ReadPlan* plan) {
 // Reads one page from `it` and writes the response.
 Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& plan,
                 storage::ItemIterator* it, json::Writer* out) {
-  // Items are written as they are read (no copies); the array is spliced into the response.
-  json::StringBuffer items_buf;
-  json::Writer items_out(items_buf);
-  items_out.StartArray();
+  // Items are written into the response as they are read (no copies); members of a JSON
+  // object have no order, so Count and the rest follow them.
+  out->StartObject();
+  if (plan.select != Select::kCount) {
+    out->Key("Items");
+    out->StartArray();
+  }
   int64_t scanned = 0, count = 0;
   size_t read_bytes = 0;
   double fetch_units = 0;
@@ -460,13 +463,13 @@ Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& pla
     ++count;
     if (plan.select == Select::kCount) continue;
     if (plan.projection) {
-      WriteItem(expr::ApplyProjection(*plan.projection, *item), &items_out);
+      WriteItem(expr::ApplyProjection(*plan.projection, *item), out);
     } else {
-      WriteItem(*item, &items_out);
+      WriteItem(*item, out);
     }
   }
   CRUDDUR_RETURN_IF_ERROR(it->status());
-  items_out.EndArray();
+  if (plan.select != Select::kCount) out->EndArray();
 
   // Capacity (Developer Guide, "Read consumption for Query/Scan"): the total size of the items
   // read, in 4 KB units, halved for eventually consistent reads; an index read is charged to
@@ -481,11 +484,6 @@ Status ReadPage(ApiContext& ctx, const json::Value& request, const ReadPlan& pla
     cc.table_units = fetch_units;
   }
 
-  out->StartObject();
-  if (plan.select != Select::kCount) {
-    out->Key("Items");
-    out->RawValue(items_buf.GetString(), items_buf.GetSize(), rapidjson::kArrayType);
-  }
   out->Key("Count");
   out->Int64(count);
   out->Key("ScannedCount");

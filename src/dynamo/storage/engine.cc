@@ -448,12 +448,16 @@ class RangeIterator : public ItemIterator {
       started_ = true;
       if (forward_) {
         it_->Seek(lower_slice_);
+      } else if (ProbeSmallRange()) {
+        return NextBuffered();
       } else if (upper_.empty()) {
         it_->SeekToLast();
       } else {
         it_->SeekForPrev(upper_slice_);
         if (it_->Valid() && it_->key().compare(upper_slice_) >= 0) it_->Prev();
       }
+    } else if (buffered_) {
+      return NextBuffered();
     } else if (forward_) {
       it_->Next();
     } else {
@@ -463,7 +467,46 @@ class RangeIterator : public ItemIterator {
       status_ = FromRocks(it_->status());
       return false;
     }
-    Result<Item> decoded = DecodeItem(it_->value().ToStringView());
+    return Decode(it_->value().ToStringView());
+  }
+  const Item& item() const override { return item_; }
+  size_t size() const override { return size_; }
+  Status status() const override { return status_; }
+
+ private:
+  // A descending read steps back with Prev, which in RocksDB's skiplist memtable is a fresh
+  // O(log n) search per step (twice per key: DBIter looks past each key for older versions),
+  // while Next is O(1). When the whole range holds at most kProbeLimit records (the common
+  // case for a conversation page or an inbox), reading it forward once and handing the
+  // values out in reverse is several times cheaper. Larger ranges fall back to Prev.
+  static constexpr size_t kProbeLimit = 64;
+
+  bool ProbeSmallRange() {
+    it_->Seek(lower_slice_);
+    for (; it_->Valid(); it_->Next()) {
+      if (values_.size() == kProbeLimit) {
+        values_.clear();
+        return false;
+      }
+      values_.emplace_back(it_->value().ToStringView());
+    }
+    if (!it_->status().ok()) {
+      values_.clear();
+      return false;
+    }
+    buffered_ = true;
+    return true;
+  }
+
+  bool NextBuffered() {
+    if (values_.empty()) return false;
+    std::string value = std::move(values_.back());
+    values_.pop_back();
+    return Decode(value);
+  }
+
+  bool Decode(std::string_view value) {
+    Result<Item> decoded = DecodeItem(value);
     if (!decoded.ok()) {
       status_ = decoded.TakeStatus();
       return false;
@@ -472,17 +515,15 @@ class RangeIterator : public ItemIterator {
     size_ = ItemSize(item_);
     return true;
   }
-  const Item& item() const override { return item_; }
-  size_t size() const override { return size_; }
-  Status status() const override { return status_; }
 
- private:
   std::string lower_;
   std::string upper_;
   rocksdb::Slice lower_slice_;
   rocksdb::Slice upper_slice_;
   bool forward_;
   bool started_ = false;
+  bool buffered_ = false;            // serving a small descending range from values_
+  std::vector<std::string> values_;  // its values in ascending key order
   std::unique_ptr<rocksdb::Iterator> it_;
   Item item_;
   size_t size_ = 0;
