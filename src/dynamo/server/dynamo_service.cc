@@ -117,7 +117,8 @@ std::string DynamoService::ErrorBody(const Status& status) {
       "com.amazonaws.dynamodb.v20120810#" + std::string(ErrorCodeName(status.code()));
   w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
   w.Key("message");
-  // Internal details stay in our logs, not in the client's hands.
+  // The user of a local engine is also its operator: the detail of an internal fault helps
+  // them, so it goes into the message (and to stderr, see Handle).
   std::string message = ErrorCodeHttpStatus(status.code()) >= 500
                             ? "The server encountered an internal error trying to fulfill the "
                               "request. " +
@@ -184,6 +185,9 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
   std::string_view content_type = ct ? Trim(std::string_view(*ct).substr(0, ct->find(';'))) : "";
   std::string_view reply_type = content_type == "application/json" ? "application/json" : kJson10;
   auto fail = [&](const Status& st) {
+    if (ErrorCodeHttpStatus(st.code()) >= 500) {
+      std::fprintf(stderr, "cruddur dynamodb: internal error: %s\n", st.ToString().c_str());
+    }
     Finish(ErrorCodeHttpStatus(st.code()), ErrorBody(st), reply_type, response);
   };
   // AWS answers these with a bare 404 "<UnknownOperationException/>"; a JSON body that says
