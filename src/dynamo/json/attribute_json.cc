@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 
+#include "dynamo/model/item_codec.h"
+
 namespace cruddur::dynamo {
 namespace {
 
@@ -444,6 +446,75 @@ void WriteValue(const AttributeValue& v, json::Writer* w, std::string* scratch) 
   w->EndObject();
 }
 
+// WriteValue's output, driven by a record walk instead of an AttributeValue.
+class EncodedItemWriter : public ItemVisitor {
+ public:
+  explicit EncodedItemWriter(json::Writer* w) : w_(w) {}
+
+  void Name(std::string_view name) override { WriteKey(name, w_); }
+  void String(AttrType type, std::string_view bytes) override {
+    if (!in_set_) Open(type);
+    if (type == AttrType::kB) {
+      WriteBase64(bytes, w_, &scratch_);
+    } else {
+      WriteString(bytes, w_);
+    }
+    if (!in_set_) w_->EndObject();
+  }
+  void Number(const Decimal& number) override {
+    if (!in_set_) Open(AttrType::kN);
+    WriteString(number.ToString(), w_);
+    if (!in_set_) w_->EndObject();
+  }
+  void Bool(bool value) override {
+    Open(AttrType::kBool);
+    w_->Bool(value);
+    w_->EndObject();
+  }
+  void Null() override {
+    Open(AttrType::kNull);
+    w_->Bool(true);
+    w_->EndObject();
+  }
+  void BeginMap() override {
+    Open(AttrType::kM);
+    w_->StartObject();
+  }
+  void EndMap() override {
+    w_->EndObject();
+    w_->EndObject();
+  }
+  void BeginList(size_t) override {
+    Open(AttrType::kL);
+    w_->StartArray();
+  }
+  void EndList() override {
+    w_->EndArray();
+    w_->EndObject();
+  }
+  void BeginSet(AttrType type, size_t) override {
+    Open(type);
+    w_->StartArray();
+    in_set_ = true;
+  }
+  void EndSet() override {
+    in_set_ = false;
+    w_->EndArray();
+    w_->EndObject();
+  }
+
+ private:
+  // Starts an AttributeValue object: {"<type>":
+  void Open(AttrType type) {
+    w_->StartObject();
+    WriteKey(AttrTypeName(type), w_);
+  }
+
+  json::Writer* w_;
+  std::string scratch_;
+  bool in_set_ = false;  // sets hold bare strings and do not nest
+};
+
 }  // namespace
 
 Result<AttributeValue> DecodeAttributeValue(const json::Value& v) {
@@ -473,6 +544,14 @@ void WriteItem(const Item& item, json::Writer* w) {
     WriteValue(v, w, &scratch);
   }
   w->EndObject();
+}
+
+Status WriteEncodedItem(std::string_view record, json::Writer* w) {
+  EncodedItemWriter writer(w);
+  w->StartObject();
+  CRUDDUR_RETURN_IF_ERROR(VisitItem(record, &writer));
+  w->EndObject();
+  return Status::Ok();
 }
 
 std::string Base64Encode(std::string_view bytes) {

@@ -56,7 +56,8 @@
 // {"BS":[...]}. Items are written as objects of name -> AttributeValue.
 //
 // Ownership: decoding copies strings out of the rapidjson Value (the Document may die after);
-// encoding only writes through the given Writer. Thread-safety: pure functions.
+// encoding only writes through the given Writer (WriteEncodedItem reads the record only during
+// the call). Thread-safety: pure functions.
 #pragma once
 
 #include <string>
@@ -82,6 +83,11 @@ Result<Item> DecodeItem(const json::Value& v);
 void WriteAttributeValue(const AttributeValue& v, json::Writer* w);
 // Writes `item` as a JSON object of name -> AttributeValue.
 void WriteItem(const Item& item, json::Writer* w);
+// Writes the item of an item record (dynamo/model/item_codec.h) exactly as
+// WriteItem(*DecodeItem(record), w) would, byte for byte, without building the Item. On a
+// corrupt record returns DecodeItem's kInternal error, having written part of the item: the
+// Writer's output must then be discarded.
+Status WriteEncodedItem(std::string_view record, json::Writer* w);
 
 // RFC 4648 base64 (standard alphabet, padded). Exposed for the API layer (e.g. binary
 // ExclusiveStartKey values) and tests.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "dynamo/model/item_codec.h"
+
 namespace cruddur::dynamo {
 namespace {
 
@@ -265,6 +269,116 @@ TEST(AttributeJsonTest, RoundTrip) {
   ASSERT_TRUE(item2.ok());
   EXPECT_EQ(*item2, *item);
   EXPECT_EQ(item->at("s").str, std::string("\xC3\xA9\0", 3));
+}
+
+// Random values of every type; strings draw from bytes that need JSON escapes and base64
+// padding of every length.
+class RandomValues {
+ public:
+  explicit RandomValues(uint64_t seed) : rng_(seed) {}
+
+  std::string Bytes() {
+    static constexpr char kAlphabet[] = {'a',    'b',    'Z',    '"',    '\\', '\n', '\0',
+                                         '\x7F', '\xC3', '\xA9', '\xFF', '/',  '<'};
+    std::string s(Below(7), ' ');
+    for (auto& c : s) c = kAlphabet[Below(sizeof(kAlphabet))];
+    return s;
+  }
+
+  Decimal Number() {
+    static constexpr const char* kNumbers[] = {"0",
+                                               "1",
+                                               "-1",
+                                               "1.50",
+                                               "-12.75e3",
+                                               "1e-130",
+                                               "9.9999999999999999999999999999999999999E+125",
+                                               "123456789012345678901234567890",
+                                               "0.001"};
+    return *Decimal::Parse(kNumbers[Below(std::size(kNumbers))]);
+  }
+
+  AttributeValue Value(int depth) {
+    const int kinds = depth < 4 ? 10 : 8;  // no more M/L past depth 4
+    switch (Below(kinds)) {
+      case 0:
+        return AttributeValue::S(Bytes());
+      case 1:
+        return AttributeValue::N(Number());
+      case 2:
+        return AttributeValue::B(Bytes());
+      case 3:
+        return AttributeValue::Bool(Below(2) == 1);
+      case 4:
+        return AttributeValue::Null();
+      case 5: {
+        std::vector<std::string> strs;
+        for (size_t i = 0, n = 1 + Below(4); i < n; ++i) strs.push_back(Bytes());
+        return AttributeValue::SS(std::move(strs));
+      }
+      case 6: {
+        std::vector<Decimal> nums;
+        for (size_t i = 0, n = 1 + Below(4); i < n; ++i) nums.push_back(Number());
+        return AttributeValue::NS(std::move(nums));
+      }
+      case 7: {
+        std::vector<std::string> strs;
+        for (size_t i = 0, n = 1 + Below(4); i < n; ++i) strs.push_back(Bytes());
+        return AttributeValue::BS(std::move(strs));
+      }
+      case 8:
+        return AttributeValue::M(Map(depth + 1));
+      default: {
+        std::vector<AttributeValue> list;
+        for (size_t i = 0, n = Below(4); i < n; ++i) list.push_back(Value(depth + 1));
+        return AttributeValue::L(std::move(list));
+      }
+    }
+  }
+
+  AttributeMap Map(int depth) {
+    AttributeMap map;
+    for (size_t i = 0, n = Below(6); i < n; ++i) map[Bytes()] = Value(depth);
+    return map;
+  }
+
+ private:
+  size_t Below(size_t n) { return static_cast<size_t>(rng_() % n); }
+  std::mt19937_64 rng_;
+};
+
+std::string WrittenItem(const Item& item) {
+  json::StringBuffer buf;
+  json::Writer w(buf);
+  WriteItem(item, &w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+TEST(AttributeJsonTest, EncodedItemWritesAsDecodedItem) {
+  RandomValues random(7);
+  for (int i = 0; i < 3000; ++i) {
+    Item item = random.Map(0);
+    std::string record;
+    EncodeItem(item, &record);
+    json::StringBuffer buf;
+    json::Writer w(buf);
+    ASSERT_TRUE(WriteEncodedItem(record, &w).ok());
+    auto decoded = DecodeItem(record);
+    ASSERT_TRUE(decoded.ok());
+    ASSERT_EQ(std::string(buf.GetString(), buf.GetSize()), WrittenItem(*decoded));
+  }
+}
+
+TEST(AttributeJsonTest, EncodedItemCorruption) {
+  Item item{{"a", AttributeValue::L({AttributeValue::S("x"), AttributeValue::N(Decimal())})}};
+  std::string record;
+  EncodeItem(item, &record);
+  for (size_t n = 0; n < record.size(); ++n) {
+    json::StringBuffer buf;
+    json::Writer w(buf);
+    Status st = WriteEncodedItem(std::string_view(record.data(), n), &w);
+    EXPECT_EQ(st.code(), ErrorCode::kInternal) << n;
+  }
 }
 
 }  // namespace

@@ -418,6 +418,7 @@ class StatusIterator : public ItemIterator {
  public:
   explicit StatusIterator(Status status) : status_(std::move(status)) {}
   bool Next() override { return false; }
+  std::string_view record() const override { return {}; }
   const Item& item() const override { return item_; }
   size_t size() const override { return 0; }
   Status status() const override { return status_; }
@@ -427,8 +428,9 @@ class StatusIterator : public ItemIterator {
   Item item_;
 };
 
-// Decodes the values of one key range [lower, upper) in either direction. The bounds are
-// handed to RocksDB as iterate_lower_bound/iterate_upper_bound, so it never reads past them.
+// Reads the values of one key range [lower, upper) in either direction, decoding an item only
+// when asked for it. The bounds are handed to RocksDB as iterate_lower_bound and
+// iterate_upper_bound, so it never reads past them.
 class RangeIterator : public ItemIterator {
  public:
   RangeIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string lower,
@@ -467,9 +469,22 @@ class RangeIterator : public ItemIterator {
       status_ = FromRocks(it_->status());
       return false;
     }
-    return Decode(it_->value().ToStringView());
+    return Load(it_->value().ToStringView());
   }
-  const Item& item() const override { return item_; }
+  std::string_view record() const override { return record_; }
+  const Item& item() const override {
+    if (!decoded_) {
+      decoded_ = true;
+      Result<Item> decoded = DecodeItem(record_);
+      if (decoded.ok()) {
+        item_ = std::move(decoded).value();
+      } else {
+        item_.clear();
+        status_ = decoded.TakeStatus();
+      }
+    }
+    return item_;
+  }
   size_t size() const override { return size_; }
   Status status() const override { return status_; }
 
@@ -500,19 +515,21 @@ class RangeIterator : public ItemIterator {
 
   bool NextBuffered() {
     if (values_.empty()) return false;
-    std::string value = std::move(values_.back());
+    current_ = std::move(values_.back());
     values_.pop_back();
-    return Decode(value);
+    return Load(current_);
   }
 
-  bool Decode(std::string_view value) {
-    Result<Item> decoded = DecodeItem(value);
-    if (!decoded.ok()) {
-      status_ = decoded.TakeStatus();
+  // Makes `record` current without decoding it; only its header is read here.
+  bool Load(std::string_view record) {
+    Result<size_t> size = EncodedItemSize(record);
+    if (!size.ok()) {
+      status_ = size.TakeStatus();
       return false;
     }
-    item_ = std::move(decoded).value();
-    size_ = ItemSize(item_);
+    record_ = record;
+    size_ = *size;
+    decoded_ = false;
     return true;
   }
 
@@ -524,10 +541,14 @@ class RangeIterator : public ItemIterator {
   bool started_ = false;
   bool buffered_ = false;            // serving a small descending range from values_
   std::vector<std::string> values_;  // its values in ascending key order
+  std::string current_;              // the value handed out last from values_
   std::unique_ptr<rocksdb::Iterator> it_;
-  Item item_;
+  std::string_view record_;  // in it_'s current value or in current_
   size_t size_ = 0;
-  Status status_;
+  // item(): decoded lazily, so const to callers; status_ records a corrupt record found then.
+  mutable bool decoded_ = false;
+  mutable Item item_;
+  mutable Status status_;
 };
 
 }  // namespace

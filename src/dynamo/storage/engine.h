@@ -117,14 +117,22 @@ struct SortRange {
 //   while (it->Next()) { use(it->item(), it->size()); }
 //   CRUDDUR_RETURN_IF_ERROR(it->status());
 // For an index the item is the projected item (always with the table and index keys).
+// The current item is held encoded (record()) and decoded only when item() is first called, so
+// a reader that can work from the record (e.g. dynamo/json's WriteEncodedItem) never builds it.
 class ItemIterator {
  public:
   virtual ~ItemIterator() = default;
   // Moves to the next item; false at the end or on error (then status() says which).
   virtual bool Next() = 0;
-  // The current item; valid after Next() returned true, until the next call to Next().
+  // The current item's record (dynamo/model/item_codec.h); valid after Next() returned true,
+  // until the next call to Next().
+  virtual std::string_view record() const = 0;
+  // The current item, decoded from record() on the first call and then cached; valid as
+  // record(). A corrupt record yields an empty Item, and status() then reports kInternal at once
+  // (and Next() returns false): check status() after the loop, as above.
   virtual const Item& item() const = 0;
-  // ItemSize(item()): what the item counts toward Query/Scan's 1 MB page.
+  // ItemSize(item()), read from the record's header: what the item counts toward Query/Scan's
+  // 1 MB page.
   virtual size_t size() const = 0;
   virtual Status status() const = 0;
 };

@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include "dynamo/model/item_codec.h"
+
 namespace cruddur::dynamo::storage {
 namespace {
 
@@ -19,6 +21,12 @@ AttributeValue B(std::string v) { return AttributeValue::B(std::move(v)); }
 AttributeValue N(std::string_view v) { return AttributeValue::N(Decimal::Parse(v).value()); }
 AttributeValue N(int64_t v) { return AttributeValue::N(Decimal::FromInt(v)); }
 
+std::string EncodedRecord(const Item& item) {
+  std::string record;
+  EncodeItem(item, &record);
+  return record;
+}
+
 KeySchema Schema(std::string hash, AttrType hash_type, std::optional<std::string> range = {},
                  AttrType range_type = AttrType::kS) {
   KeySchema schema{{std::move(hash), hash_type}, std::nullopt};
@@ -26,10 +34,15 @@ KeySchema Schema(std::string hash, AttrType hash_type, std::optional<std::string
   return schema;
 }
 
+// Also checks that each record, read before the item is decoded, holds that item and its size.
 std::vector<Item> Drain(ItemIterator* it) {
   std::vector<Item> items;
   while (it->Next()) {
-    EXPECT_EQ(it->size(), ItemSize(it->item()));
+    Result<Item> from_record = DecodeItem(it->record());
+    const size_t size = it->size();
+    EXPECT_EQ(size, ItemSize(it->item()));
+    EXPECT_TRUE(from_record.ok() && *from_record == it->item());
+    EXPECT_EQ(it->record(), std::string_view(EncodedRecord(it->item())));
     items.push_back(it->item());
   }
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
