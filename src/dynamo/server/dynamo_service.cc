@@ -163,16 +163,6 @@ net::HttpResponse DynamoService::RefusedResponse(net::HttpErrorKind kind) {
   return response;
 }
 
-Result<std::string> DynamoService::Execute(std::string_view operation, std::string_view body) {
-  api::Operation op = api::FindOperation(operation);
-  if (op == nullptr) {
-    return Status(ErrorCode::kUnknownOperation, "An unknown operation was requested.");
-  }
-  json::Document doc;
-  CRUDDUR_RETURN_IF_ERROR(json::Parse(body.empty() ? std::string_view("{}") : body, &doc));
-  return Run(op, impl_->ctx, doc);
-}
-
 void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* response) {
   if (request.method == "GET") {
     // DynamoDB's unsigned health check answer (trailing space included).

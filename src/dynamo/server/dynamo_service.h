@@ -39,10 +39,6 @@ class DynamoService {
 
   void Handle(const net::HttpRequest& request, net::HttpResponse* response);
 
-  // Runs one operation on a JSON body, without HTTP; returns the response body or the error.
-  // For embedding (the in-process client) and tests.
-  Result<std::string> Execute(std::string_view operation, std::string_view body);
-
   // The error body for `status`, as sent on the wire.
   static std::string ErrorBody(const Status& status);
   // The body of a refused request (limits hit in the HTTP layer), e.g. an oversized body.
