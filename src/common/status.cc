@@ -57,6 +57,15 @@ std::string_view ErrorCodeName(ErrorCode code) {
   return "InternalServerError";
 }
 
+ErrorCode ErrorCodeFromName(std::string_view name) {
+  for (int i = static_cast<int>(ErrorCode::kValidation);
+       i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    if (ErrorCodeName(code) == name) return code;
+  }
+  return ErrorCode::kInternal;
+}
+
 int ErrorCodeHttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk:

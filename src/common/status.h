@@ -45,6 +45,10 @@ enum class ErrorCode {
 
 // The wire name of an error code, e.g. "ValidationException".
 std::string_view ErrorCodeName(ErrorCode code);
+// The code whose wire name is `name` (the part of an error's `__type` after '#'), or kInternal
+// for a name this enum does not know. ErrorCodeFromName(ErrorCodeName(c)) == c for every code
+// but kIo (which is reported as InternalServerError).
+ErrorCode ErrorCodeFromName(std::string_view name);
 // The HTTP status DynamoDB answers with for the code (400, or 500 for internal faults).
 int ErrorCodeHttpStatus(ErrorCode code);
 

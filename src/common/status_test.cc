@@ -23,6 +23,16 @@ TEST(StatusTest, NamesAndHttpStatus) {
   EXPECT_EQ(ErrorCodeHttpStatus(ErrorCode::kInternal), 500);
 }
 
+TEST(StatusTest, CodesRoundTripThroughTheirNames) {
+  for (int i = static_cast<int>(ErrorCode::kValidation);
+       i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    EXPECT_EQ(ErrorCodeFromName(ErrorCodeName(code)), code) << ErrorCodeName(code);
+  }
+  EXPECT_EQ(ErrorCodeFromName("NoSuchThingException"), ErrorCode::kInternal);
+  EXPECT_EQ(ErrorCodeFromName(""), ErrorCode::kInternal);
+}
+
 TEST(StatusTest, ResultPropagates) {
   int out = 0;
   EXPECT_TRUE(Quarter(8, &out).ok());

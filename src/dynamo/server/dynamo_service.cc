@@ -163,6 +163,19 @@ net::HttpResponse DynamoService::RefusedResponse(net::HttpErrorKind kind) {
   return response;
 }
 
+Result<std::string> DynamoService::Execute(Api api, std::string_view operation,
+                                           std::string_view body) {
+  api::Operation op = api == Api::kDynamoDB ? api::FindOperation(operation) : nullptr;
+  if (op == nullptr) {
+    return Status(ErrorCode::kUnknownOperation, "An unknown operation was requested.");
+  }
+  json::Document doc;
+  CRUDDUR_RETURN_IF_ERROR(json::Parse(body.empty() ? std::string_view("{}") : body, &doc));
+  return Run(op, impl_->ctx, doc);
+}
+
+const std::string& DynamoService::region() const { return impl_->options.region; }
+
 void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* response) {
   if (request.method == "GET") {
     // DynamoDB's unsigned health check answer (trailing space included).

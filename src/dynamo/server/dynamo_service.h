@@ -22,6 +22,7 @@
 
 #include "common/status.h"
 #include "dynamo/api/api.h"
+#include "dynamo/client/client.h"
 #include "dynamo/storage/engine.h"
 #include "net/http_server.h"
 
@@ -38,6 +39,11 @@ class DynamoService {
   ~DynamoService();
 
   void Handle(const net::HttpRequest& request, net::HttpResponse* response);
+
+  // Runs one operation on a JSON body without HTTP (no signature check): the response body or
+  // the error. For the in-process client (LocalDynamoClient) and tests.
+  Result<std::string> Execute(Api api, std::string_view operation, std::string_view body);
+  const std::string& region() const;
 
   // The error body for `status`, as sent on the wire.
   static std::string ErrorBody(const Status& status);

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include "common/json.h"
+#include "dynamo/server/local_client.h"
 
 namespace cruddur::dynamo {
 namespace {
@@ -105,6 +106,35 @@ TEST_F(DynamoServiceTest, ErrorDetailsAreSplicedIntoTheBody) {
   EXPECT_EQ(DynamoService::ErrorBody(st),
             R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
             R"("message":"The conditional request failed","Item":{"pk":{"S":"a"}}})");
+}
+
+TEST_F(DynamoServiceTest, LocalClientRunsOperationsWithoutHttp) {
+  LocalDynamoClient client(service_.get());
+  EXPECT_EQ(client.region(), "us-east-1");
+  Result<std::string> created =
+      client.Call(Api::kDynamoDB, "CreateTable",
+                  R"({"TableName":"local","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+                  R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+                  R"("BillingMode":"PAY_PER_REQUEST"})");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  ASSERT_TRUE(client
+                  .Call(Api::kDynamoDB, "PutItem",
+                        R"({"TableName":"local","Item":{"pk":{"S":"a"},"n":{"N":"1"}}})")
+                  .ok());
+  Result<std::string> got =
+      client.Call(Api::kDynamoDB, "GetItem", R"({"TableName":"local","Key":{"pk":{"S":"a"}}})");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, R"({"Item":{"n":{"N":"1"},"pk":{"S":"a"}}})");
+
+  Result<std::string> failed = client.Call(
+      Api::kDynamoDB, "PutItem",
+      R"j({"TableName":"local","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)"})j");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), ErrorCode::kConditionalCheckFailed);
+  EXPECT_EQ(client.Call(Api::kDynamoDB, "NoSuchOperation", "{}").status().code(),
+            ErrorCode::kUnknownOperation);
+  EXPECT_EQ(client.Call(Api::kDynamoDB, "GetItem", "{not json").status().code(),
+            ErrorCode::kSerialization);
 }
 
 TEST_F(DynamoServiceTest, HealthCheck) {
