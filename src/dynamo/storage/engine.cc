@@ -5,7 +5,11 @@
 //   items  tid(8) | h(4) | pk | sk                              -> EncodeItem(item)
 //   index  tid(8) | iid(4) | h(4) | ipk | isk | pk | sk          -> EncodeItem(projected item)
 //   stats  tid(8)               -> item count (8, LE) | size bytes (8, LE), merged by addition
-//   stream opaque keys and values (WriteBatch::PutRaw)
+//   stream "N"                           -> next stream id (8)
+//          "M" | sid(8)                  -> EncodeStreamInfo (stream meta; disabled time)
+//          "H" | sid(8) | first_seq(8)   -> shard creation time (8)
+//          "R" | sid(8) | seq(8)         -> EncodeChange (one stream record)
+//          "T" | sid(8)                  -> trim mark: every seq below it was trimmed (8)
 //
 // pk/sk/ipk/isk are key_codec encodings, which are self-delimiting and memcmp-ordered, so a
 // partition is a contiguous key range sorted by sort key, and one table (or index) is the
@@ -30,6 +34,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -59,7 +64,14 @@ constexpr char kStatsFamily[] = "stats";
 constexpr char kStreamFamily[] = "stream";
 constexpr char kNextTableIdKey[] = "n";
 constexpr char kTableKeyPrefix = 't';
-constexpr uint8_t kTableDefVersion = 1;
+// Version 1 had no stream fields; it is still read (as "no stream").
+constexpr uint8_t kTableDefVersion = 2;
+constexpr char kNextStreamIdKey[] = "N";
+constexpr char kStreamMetaPrefix = 'M';
+constexpr char kShardPrefix = 'H';
+constexpr char kRecordPrefix = 'R';
+constexpr char kTrimMarkPrefix = 'T';
+constexpr uint8_t kNoStream = 0xff;
 // Lock stripes for BeginWrite. Collisions only serialize unrelated keys, never deadlock,
 // because stripes are always taken in ascending order.
 constexpr size_t kLockStripes = 4096;
@@ -256,6 +268,9 @@ std::string EncodeTableDef(const TableDef& def) {
   PutIndexes(def.gsis, &out);
   PutIndexes(def.lsis, &out);
   PutString(def.meta, &out);
+  out.push_back(
+      static_cast<char>(def.stream_view ? static_cast<uint8_t>(*def.stream_view) : kNoStream));
+  PutVarint(def.stream_id, &out);
   return out;
 }
 
@@ -339,7 +354,8 @@ class DefReader {
 Result<TableDef> DecodeTableDef(std::string_view bytes) {
   DefReader reader(bytes);
   TableDef def;
-  if (reader.Byte() != kTableDefVersion) {
+  uint8_t version = reader.Byte();
+  if (version != 1 && version != kTableDefVersion) {
     return InternalError("Corrupt table definition: unknown version");
   }
   def.id = reader.Varint();
@@ -348,8 +364,176 @@ Result<TableDef> DecodeTableDef(std::string_view bytes) {
   def.gsis = reader.Indexes();
   def.lsis = reader.Indexes();
   def.meta = reader.String();
+  if (version >= 2) {
+    uint8_t view = reader.Byte();
+    if (view != kNoStream) {
+      if (view > static_cast<uint8_t>(StreamViewType::kNewAndOldImages)) {
+        return InternalError("Corrupt table definition: stream view type");
+      }
+      def.stream_view = static_cast<StreamViewType>(view);
+    }
+    def.stream_id = reader.Varint();
+  }
   if (!reader.ok()) return InternalError("Corrupt table definition");
   return def;
+}
+
+// ---- Streams ----
+
+std::string StreamMetaKey(uint64_t stream_id) {
+  std::string key(1, kStreamMetaPrefix);
+  PutBigEndian(stream_id, 8, &key);
+  return key;
+}
+
+std::string ShardKey(uint64_t stream_id, uint64_t first_seq) {
+  std::string key(1, kShardPrefix);
+  PutBigEndian(stream_id, 8, &key);
+  PutBigEndian(first_seq, 8, &key);
+  return key;
+}
+
+std::string RecordKey(uint64_t stream_id, uint64_t seq) {
+  std::string key(1, kRecordPrefix);
+  PutBigEndian(stream_id, 8, &key);
+  PutBigEndian(seq, 8, &key);
+  return key;
+}
+
+std::string TrimMarkKey(uint64_t stream_id) {
+  std::string key(1, kTrimMarkPrefix);
+  PutBigEndian(stream_id, 8, &key);
+  return key;
+}
+
+std::string EncodeStreamInfo(const StreamInfo& info) {
+  std::string out;
+  out.push_back(1);  // version
+  PutString(info.table_name, &out);
+  PutVarint(info.table_id, &out);
+  PutKeySchema(info.key, &out);
+  out.push_back(static_cast<char>(info.view));
+  PutBigEndian(static_cast<uint64_t>(info.created_micros), 8, &out);
+  PutBigEndian(static_cast<uint64_t>(info.disabled_micros), 8, &out);
+  return out;
+}
+
+Result<StreamInfo> DecodeStreamInfo(uint64_t id, std::string_view bytes) {
+  StreamInfo info;
+  info.id = id;
+  if (bytes.size() < 17 || bytes[0] != 1) return InternalError("Corrupt stream definition");
+  DefReader reader(bytes.substr(1, bytes.size() - 17));
+  info.table_name = reader.String();
+  info.table_id = reader.Varint();
+  info.key = reader.Schema();
+  uint8_t view = reader.Byte();
+  if (!reader.ok() || view > static_cast<uint8_t>(StreamViewType::kNewAndOldImages)) {
+    return InternalError("Corrupt stream definition");
+  }
+  info.view = static_cast<StreamViewType>(view);
+  info.created_micros = static_cast<int64_t>(GetBigEndian(bytes.substr(bytes.size() - 16, 8)));
+  info.disabled_micros = static_cast<int64_t>(GetBigEndian(bytes.substr(bytes.size() - 8)));
+  return info;
+}
+
+// A stream record: version, kind, flags, commit time, size, then the keys and the images the
+// view type keeps, each an item record behind its length.
+void EncodeChange(const ChangeRecord& change, std::string* out) {
+  out->push_back(1);  // version
+  out->push_back(static_cast<char>(change.kind));
+  out->push_back(static_cast<char>(change.by_service ? 1 : 0));
+  PutBigEndian(static_cast<uint64_t>(change.micros), 8, out);
+  PutVarint(change.size_bytes, out);
+  std::string item;
+  EncodeItem(change.keys, &item);
+  PutString(item, out);
+  for (const std::optional<Item>* image : {&change.old_image, &change.new_image}) {
+    out->push_back(image->has_value() ? 1 : 0);
+    if (image->has_value()) {
+      item.clear();
+      EncodeItem(**image, &item);
+      PutString(item, out);
+    }
+  }
+}
+
+// The commit time of an encoded record, without decoding the rest (trimming).
+std::optional<int64_t> ChangeMicros(std::string_view bytes) {
+  if (bytes.size() < 11 || bytes[0] != 1) return std::nullopt;
+  return static_cast<int64_t>(GetBigEndian(bytes.substr(3, 8)));
+}
+
+Result<ChangeRecord> DecodeChange(uint64_t seq, std::string_view bytes) {
+  ChangeRecord change;
+  change.seq = seq;
+  std::optional<int64_t> micros = ChangeMicros(bytes);
+  if (!micros || static_cast<uint8_t>(bytes[1]) > static_cast<uint8_t>(ChangeKind::kRemove)) {
+    return InternalError("Corrupt stream record");
+  }
+  change.kind = static_cast<ChangeKind>(bytes[1]);
+  change.by_service = bytes[2] != 0;
+  change.micros = *micros;
+  DefReader reader(bytes.substr(11));
+  change.size_bytes = reader.Varint();
+  std::string keys = reader.String();
+  std::string images[2];
+  bool present[2] = {false, false};
+  for (int i = 0; i < 2; ++i) {
+    present[i] = reader.Byte() != 0;
+    if (present[i]) images[i] = reader.String();
+  }
+  if (!reader.ok()) return InternalError("Corrupt stream record");
+  CRUDDUR_ASSIGN_OR_RETURN(change.keys, DecodeItem(keys));
+  if (present[0]) {
+    CRUDDUR_ASSIGN_OR_RETURN(Item old_image, DecodeItem(images[0]));
+    change.old_image = std::move(old_image);
+  }
+  if (present[1]) {
+    CRUDDUR_ASSIGN_OR_RETURN(Item new_image, DecodeItem(images[1]));
+    change.new_image = std::move(new_image);
+  }
+  return change;
+}
+
+// The key attributes of `item` under `schema` (both present: the item is stored).
+Item KeysOf(const Item& item, const KeySchema& schema) {
+  Item keys;
+  for (const KeyAttribute* attr : {&schema.hash, schema.range ? &*schema.range : nullptr}) {
+    if (attr == nullptr) continue;
+    auto it = item.find(attr->name);
+    if (it != item.end()) keys.insert(*it);
+  }
+  return keys;
+}
+
+// A stream record awaiting its sequence number (Engine::WriteBatch::Commit).
+struct PendingChange {
+  uint64_t stream_id;
+  ChangeRecord change;
+};
+
+// The stream record of replacing `old_item` by `new_item` (either may be absent, not both),
+// with the images `view` keeps ("StreamViewType" in the Streams API Reference).
+ChangeRecord MakeChange(const KeySchema& key, StreamViewType view, const Item* old_item,
+                        const Item* new_item, bool by_service) {
+  ChangeRecord change;
+  change.kind = old_item == nullptr   ? ChangeKind::kInsert
+                : new_item == nullptr ? ChangeKind::kRemove
+                                      : ChangeKind::kModify;
+  change.by_service = by_service && change.kind == ChangeKind::kRemove;
+  change.keys = KeysOf(new_item != nullptr ? *new_item : *old_item, key);
+  change.size_bytes = ItemSize(change.keys);
+  bool keep_old = view == StreamViewType::kOldImage || view == StreamViewType::kNewAndOldImages;
+  bool keep_new = view == StreamViewType::kNewImage || view == StreamViewType::kNewAndOldImages;
+  if (keep_old && old_item != nullptr) {
+    change.old_image = *old_item;
+    change.size_bytes += ItemSize(*old_item);
+  }
+  if (keep_new && new_item != nullptr) {
+    change.new_image = *new_item;
+    change.size_bytes += ItemSize(*new_item);
+  }
+  return change;
 }
 
 // ---- Stats ----
@@ -397,9 +581,20 @@ class StatsAddOperator : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "CruddurStatsAdd"; }
 };
 
+// Per-table state kept beside the definition. stream_id/view change only under tables_mu held
+// exclusively, and are read by Commit under tables_mu held shared.
 struct Counters {
   std::atomic<int64_t> item_count{0};
   std::atomic<int64_t> size_bytes{0};
+  uint64_t stream_id = 0;
+  StreamViewType stream_view = StreamViewType::kKeysOnly;
+};
+
+// A stream's in-memory state, guarded by Impl::streams_mu.
+struct StreamState {
+  StreamInfo info;
+  std::vector<StreamShard> shards;  // oldest first; each one's last_seq filled in when closed
+  int64_t last_micros = 0;          // of the newest record (record times never go back)
 };
 
 Status FromRocks(const rocksdb::Status& s) {
@@ -577,6 +772,146 @@ struct Engine::Impl {
 
   std::unique_ptr<std::mutex[]> stripes{new std::mutex[kLockStripes]};
 
+  std::function<int64_t()> clock;
+  int64_t shard_micros = 0;
+  uint64_t shard_records = 0;
+  // Guards `streams` and next_stream_id. Commit holds it from assigning sequence numbers until
+  // its RocksDB write is done, so records become visible in sequence-number order (lock order:
+  // tables_mu, then streams_mu).
+  mutable std::mutex streams_mu;
+  mutable std::condition_variable streams_cv;  // signalled when records land or streams change
+  std::map<uint64_t, StreamState> streams;
+  uint64_t next_stream_id = 1;
+  int64_t last_stream_created_micros = 0;  // guarded by ddl_mu
+
+  int64_t Now() const { return clock(); }
+
+  // Queues a new stream for `def` into `batch` (meta, id counter, first shard) and returns its
+  // state, to be published once the batch is written. Caller holds ddl_mu.
+  StreamState NewStream(const TableDef& def, StreamViewType view, rocksdb::WriteBatch* batch) {
+    StreamState state;
+    state.info.id = next_stream_id;
+    state.info.table_name = def.name;
+    state.info.table_id = def.id;
+    state.info.key = def.key;
+    state.info.view = view;
+    // Stream labels are creation times in milliseconds: keep them distinct.
+    state.info.created_micros = std::max(Now(), last_stream_created_micros + 1000);
+    last_stream_created_micros = state.info.created_micros;
+    state.last_micros = state.info.created_micros;
+    StreamShard shard;
+    shard.first_seq = 1;
+    shard.created_micros = state.info.created_micros;
+    state.shards.push_back(shard);
+    std::string next_id;
+    PutBigEndian(state.info.id + 1, 8, &next_id);
+    batch->Put(stream, kNextStreamIdKey, next_id);
+    batch->Put(stream, StreamMetaKey(state.info.id), EncodeStreamInfo(state.info));
+    std::string created;
+    PutBigEndian(static_cast<uint64_t>(shard.created_micros), 8, &created);
+    batch->Put(stream, ShardKey(state.info.id, shard.first_seq), created);
+    return state;
+  }
+
+  // Queues the disabling of stream `id` into `batch` and returns its new state. Caller holds
+  // ddl_mu and tables_mu exclusively (so no commit is appending to it) and streams_mu.
+  StreamState DisabledStream(uint64_t id, rocksdb::WriteBatch* batch) const {
+    StreamState state = streams.at(id);
+    state.info.disabled_micros = std::max(Now(), state.last_micros);
+    state.shards.back().closed = true;
+    state.shards.back().last_seq = state.info.last_seq;
+    batch->Put(stream, StreamMetaKey(id), EncodeStreamInfo(state.info));
+    return state;
+  }
+
+  Status LoadStreams() {
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), stream, kNextStreamIdKey, &value);
+    if (s.ok()) {
+      if (value.size() != 8) return InternalError("Corrupt stream id counter");
+      next_stream_id = GetBigEndian(value);
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+    std::string lower(1, kStreamMetaPrefix);
+    std::string upper = PrefixSuccessor(lower);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, stream));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      uint64_t id = GetBigEndian(it->key().ToStringView().substr(1));
+      StreamState state;
+      CRUDDUR_ASSIGN_OR_RETURN(state.info, DecodeStreamInfo(id, it->value().ToStringView()));
+      CRUDDUR_RETURN_IF_ERROR(LoadShardsAndRecords(&state));
+      last_stream_created_micros =
+          std::max(last_stream_created_micros, state.info.created_micros);
+      streams[id] = std::move(state);
+    }
+    return FromRocks(it->status());
+  }
+
+  Status LoadShardsAndRecords(StreamState* state) const {
+    uint64_t id = state->info.id;
+    {
+      std::string lower = ShardKey(id, 0);
+      std::string upper = ShardKey(id + 1, 0);
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions options;
+      options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, stream));
+      for (it->Seek(lower); it->Valid(); it->Next()) {
+        StreamShard shard;
+        shard.first_seq = GetBigEndian(it->key().ToStringView().substr(9));
+        shard.created_micros = static_cast<int64_t>(GetBigEndian(it->value().ToStringView()));
+        if (!state->shards.empty()) {
+          state->shards.back().closed = true;
+          state->shards.back().last_seq = shard.first_seq - 1;
+        }
+        state->shards.push_back(shard);
+      }
+      CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+    }
+    if (state->shards.empty()) return InternalError("Corrupt stream: no shard");
+    state->last_micros = state->shards.back().created_micros;
+    std::string lower = RecordKey(id, 0);
+    std::string upper = RecordKey(id + 1, 0);
+    rocksdb::Slice lower_slice(lower);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_lower_bound = &lower_slice;
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, stream));
+    it->SeekToLast();
+    if (it->Valid()) {
+      state->info.last_seq = GetBigEndian(it->key().ToStringView().substr(9));
+      std::optional<int64_t> micros = ChangeMicros(it->value().ToStringView());
+      if (!micros) return InternalError("Corrupt stream record");
+      state->last_micros = std::max(state->last_micros, *micros);
+      it->Seek(lower);
+      if (it->Valid()) state->info.trim_seq = GetBigEndian(it->key().ToStringView().substr(9));
+    }
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+    // With every record trimmed (or none yet), the trim mark and the last shard's start still
+    // bound the sequence numbers handed out: they are never handed out again.
+    std::string mark;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), stream, TrimMarkKey(id), &mark);
+    if (s.ok()) {
+      if (mark.size() != 8) return InternalError("Corrupt stream trim mark");
+      state->info.trim_seq = std::max(state->info.trim_seq, GetBigEndian(mark));
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+    state->info.last_seq = std::max(
+        {state->info.last_seq, state->info.trim_seq - 1, state->shards.back().first_seq - 1});
+    if (!it->Valid()) state->info.trim_seq = state->info.last_seq + 1;
+    if (state->info.disabled_micros != 0) {
+      state->shards.back().closed = true;
+      state->shards.back().last_seq = state->info.last_seq;
+    }
+    return Status::Ok();
+  }
+
   ~Impl() {
     if (db) {
       for (rocksdb::ColumnFamilyHandle* handle : handles) {
@@ -586,12 +921,48 @@ struct Engine::Impl {
     }
   }
 
-  rocksdb::ColumnFamilyHandle* Raw(RawFamily family) const {
-    switch (family) {
-      case RawFamily::kStream:
-        return stream;
+  // Assigns sequence numbers to `changes` (rolling shards over as due), adds the records to
+  // `batch` and writes it, all under streams_mu, so that records become visible in sequence
+  // order. On failure nothing is published and no sequence number is used up.
+  Status WriteWithChanges(rocksdb::WriteBatch* batch, std::vector<PendingChange>* changes) {
+    std::unique_lock lock(streams_mu);
+    std::map<uint64_t, StreamState> touched;  // working copies, published after the write
+    std::string value;
+    for (PendingChange& pending : *changes) {
+      auto found = touched.find(pending.stream_id);
+      if (found == touched.end()) {
+        auto live = streams.find(pending.stream_id);
+        if (live == streams.end()) return InternalError("Write to a table with a lost stream");
+        found = touched.emplace(pending.stream_id, live->second).first;
+      }
+      StreamState& state = found->second;
+      int64_t now = std::max(Now(), state.last_micros);
+      StreamShard& open = state.shards.back();
+      uint64_t seq = state.info.last_seq + 1;
+      if (now - open.created_micros >= shard_micros || seq - open.first_seq >= shard_records) {
+        open.closed = true;
+        open.last_seq = state.info.last_seq;
+        StreamShard child;
+        child.first_seq = seq;
+        child.created_micros = now;
+        std::string created;
+        PutBigEndian(static_cast<uint64_t>(now), 8, &created);
+        batch->Put(stream, ShardKey(pending.stream_id, seq), created);
+        state.shards.push_back(child);
+      }
+      pending.change.seq = seq;
+      pending.change.micros = now;
+      state.info.last_seq = seq;
+      state.last_micros = now;
+      value.clear();
+      EncodeChange(pending.change, &value);
+      batch->Put(stream, RecordKey(pending.stream_id, seq), value);
     }
-    return stream;
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, batch)));
+    for (auto& [id, state] : touched) streams[id] = std::move(state);
+    lock.unlock();
+    streams_cv.notify_all();
+    return Status::Ok();
   }
 
   Result<std::optional<Item>> ReadItem(const rocksdb::ReadOptions& options,
@@ -633,11 +1004,16 @@ struct Engine::Impl {
       } else if (!s.IsNotFound()) {
         return FromRocks(s);
       }
+      if (def.stream_view) {
+        counter->stream_id = def.stream_id;
+        counter->stream_view = *def.stream_view;
+      }
       counters[def.id] = std::move(counter);
       std::string name = def.name;
       tables[name] = std::make_shared<const TableDef>(std::move(def));
     }
-    return FromRocks(it->status());
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+    return LoadStreams();
   }
 };
 
@@ -647,6 +1023,13 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->write_options.sync = options.sync;
+  impl->clock = options.clock ? options.clock : [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  impl->shard_micros = options.stream_shard_micros;
+  impl->shard_records = std::max<uint64_t>(1, options.stream_shard_records);
   // In memory nothing outlives the process, so a write-ahead log would only cost time.
   impl->write_options.disableWAL = options.in_memory;
 
@@ -694,6 +1077,12 @@ Status Engine::CreateTable(TableDef def) {
     for (IndexDef& index : *list) index.id = next_index_id++;
   }
   rocksdb::WriteBatch batch;
+  std::optional<StreamState> stream;
+  def.stream_id = 0;
+  if (def.stream_view) {
+    stream = impl_->NewStream(def, *def.stream_view, &batch);
+    def.stream_id = stream->info.id;
+  }
   std::string next_id;
   PutBigEndian(def.id + 1, 8, &next_id);
   batch.Put(impl_->meta, kNextTableIdKey, next_id);
@@ -701,7 +1090,15 @@ Status Engine::CreateTable(TableDef def) {
   CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
   impl_->next_table_id = def.id + 1;
   std::unique_lock lock(impl_->tables_mu);
-  impl_->counters[def.id] = std::make_shared<Counters>();
+  auto counters = std::make_shared<Counters>();
+  if (stream) {
+    impl_->next_stream_id = stream->info.id + 1;
+    counters->stream_id = stream->info.id;
+    counters->stream_view = stream->info.view;
+    std::lock_guard streams_lock(impl_->streams_mu);
+    impl_->streams[stream->info.id] = std::move(*stream);
+  }
+  impl_->counters[def.id] = std::move(counters);
   std::string name = def.name;
   impl_->tables[name] = std::make_shared<const TableDef>(std::move(def));
   return Status::Ok();
@@ -720,7 +1117,15 @@ Status Engine::DeleteTable(std::string_view name) {
   batch.Delete(impl_->stats, begin);
   batch.DeleteRange(impl_->items, begin, end);
   batch.DeleteRange(impl_->index, begin, end);
+  // The table's stream outlives it, disabled, until trimmed ("DeleteTable": the stream stays
+  // readable for 24 hours).
+  std::unique_lock streams_lock(impl_->streams_mu);
+  std::optional<StreamState> stream;
+  if (it->second->stream_view) stream = impl_->DisabledStream(it->second->stream_id, &batch);
   CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+  if (stream) impl_->streams[stream->info.id] = std::move(*stream);
+  streams_lock.unlock();
+  impl_->streams_cv.notify_all();
   impl_->tables.erase(it);
   impl_->counters.erase(id);
   return Status::Ok();
@@ -925,29 +1330,169 @@ std::unique_ptr<ItemIterator> Engine::Scan(const TableDef& table, const IndexDef
                                          std::move(lower), std::move(upper), true);
 }
 
-// ---- Raw families ----
+// ---- Streams ----
 
-Result<std::vector<std::pair<std::string, std::string>>> Engine::ReadRaw(RawFamily family,
-                                                                         std::string_view lower,
-                                                                         std::string_view upper,
-                                                                         size_t limit) const {
-  rocksdb::Slice upper_slice(upper.data(), upper.size());
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->Raw(family)));
-  std::vector<std::pair<std::string, std::string>> records;
-  for (it->Seek(rocksdb::Slice(lower.data(), lower.size())); it->Valid() && records.size() < limit;
-       it->Next()) {
-    records.emplace_back(it->key().ToString(), it->value().ToString());
+Status Engine::SetTableStream(std::string_view name, std::optional<StreamViewType> view) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::shared_ptr<const TableDef> current = GetTable(name);
+  if (current == nullptr) return TableNotFound(name);
+  if (view && current->stream_view) {
+    return ValidationError("Table already has an enabled stream: TableName: " + current->name);
   }
-  CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
-  return records;
+  if (!view && !current->stream_view) {
+    return ValidationError("Table has no stream to disable: TableName: " + current->name);
+  }
+  auto updated = std::make_shared<TableDef>(*current);
+  rocksdb::WriteBatch batch;
+  // Exclusive: no commit is in flight, so the disabled stream's last record is final.
+  std::unique_lock tables_lock(impl_->tables_mu);
+  std::unique_lock streams_lock(impl_->streams_mu);
+  StreamState state = view ? impl_->NewStream(*updated, *view, &batch)
+                           : impl_->DisabledStream(current->stream_id, &batch);
+  updated->stream_view = view;
+  updated->stream_id = state.info.id;
+  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+  if (view) impl_->next_stream_id = state.info.id + 1;
+  Counters& counters = *impl_->counters.at(updated->id);
+  counters.stream_id = view ? state.info.id : 0;
+  if (view) counters.stream_view = *view;
+  impl_->streams[state.info.id] = std::move(state);
+  impl_->tables[updated->name] = std::move(updated);
+  streams_lock.unlock();
+  impl_->streams_cv.notify_all();
+  return Status::Ok();
 }
 
-Status Engine::DeleteRawRange(RawFamily family, std::string_view lower, std::string_view upper) {
-  return FromRocks(impl_->db->DeleteRange(impl_->write_options, impl_->Raw(family),
-                                          rocksdb::Slice(lower.data(), lower.size()),
-                                          rocksdb::Slice(upper.data(), upper.size())));
+std::vector<StreamInfo> Engine::ListStreams() const {
+  std::lock_guard lock(impl_->streams_mu);
+  std::vector<StreamInfo> out;
+  out.reserve(impl_->streams.size());
+  for (const auto& [id, state] : impl_->streams) out.push_back(state.info);
+  return out;
+}
+
+std::optional<StreamInfo> Engine::GetStream(uint64_t stream_id) const {
+  std::lock_guard lock(impl_->streams_mu);
+  auto it = impl_->streams.find(stream_id);
+  if (it == impl_->streams.end()) return std::nullopt;
+  return it->second.info;
+}
+
+Result<std::vector<StreamShard>> Engine::ListShards(uint64_t stream_id) const {
+  std::lock_guard lock(impl_->streams_mu);
+  auto it = impl_->streams.find(stream_id);
+  if (it == impl_->streams.end()) return NotFoundError("Requested resource not found");
+  std::vector<StreamShard> out;
+  const std::vector<StreamShard>& shards = it->second.shards;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    bool trimmed = shards[i].closed && shards[i].last_seq < it->second.info.trim_seq;
+    if (!trimmed || i + 1 == shards.size()) out.push_back(shards[i]);
+  }
+  return out;
+}
+
+Result<std::vector<ChangeRecord>> Engine::ReadStream(uint64_t stream_id, uint64_t first_seq,
+                                                     uint64_t last_seq, size_t limit,
+                                                     size_t max_bytes) const {
+  std::vector<ChangeRecord> out;
+  if (first_seq > last_seq || limit == 0) return out;
+  std::string lower = RecordKey(stream_id, first_seq);
+  std::string upper =
+      last_seq == UINT64_MAX ? RecordKey(stream_id + 1, 0) : RecordKey(stream_id, last_seq + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->stream));
+  size_t bytes = 0;
+  for (it->Seek(lower); it->Valid() && out.size() < limit; it->Next()) {
+    uint64_t seq = GetBigEndian(it->key().ToStringView().substr(9));
+    CRUDDUR_ASSIGN_OR_RETURN(ChangeRecord change, DecodeChange(seq, it->value().ToStringView()));
+    if (!out.empty() && bytes + change.size_bytes > max_bytes) break;
+    bytes += change.size_bytes;
+    out.push_back(std::move(change));
+  }
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+  return out;
+}
+
+bool Engine::WaitForStream(uint64_t stream_id, uint64_t after_seq,
+                           std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->streams_mu);
+  bool has_more = false;
+  impl_->streams_cv.wait_for(lock, timeout, [&] {
+    auto it = impl_->streams.find(stream_id);
+    if (it == impl_->streams.end()) return true;
+    has_more = it->second.info.last_seq > after_seq;
+    return has_more || it->second.info.disabled_micros != 0;
+  });
+  return has_more;
+}
+
+Status Engine::TrimStreams(std::chrono::microseconds retention) {
+  int64_t cutoff = impl_->Now() - retention.count();
+  std::vector<StreamInfo> streams = ListStreams();
+  for (const StreamInfo& info : streams) {
+    if (info.disabled_micros != 0 && info.disabled_micros < cutoff) {
+      // A disabled stream whose last record is past retention goes away whole.
+      rocksdb::WriteBatch batch;
+      batch.Delete(impl_->stream, StreamMetaKey(info.id));
+      batch.DeleteRange(impl_->stream, ShardKey(info.id, 0), ShardKey(info.id + 1, 0));
+      batch.DeleteRange(impl_->stream, RecordKey(info.id, 0), RecordKey(info.id + 1, 0));
+      batch.Delete(impl_->stream, TrimMarkKey(info.id));
+      CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+      {
+        std::lock_guard lock(impl_->streams_mu);
+        impl_->streams.erase(info.id);
+      }
+      impl_->streams_cv.notify_all();
+      continue;
+    }
+    // Records are in commit-time order: trim up to the first one young enough to keep.
+    uint64_t new_trim = info.trim_seq;
+    {
+      std::string lower = RecordKey(info.id, info.trim_seq);
+      std::string upper = RecordKey(info.id, info.last_seq + 1);
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions options;
+      options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->stream));
+      new_trim = info.last_seq + 1;
+      for (it->Seek(lower); it->Valid(); it->Next()) {
+        std::optional<int64_t> micros = ChangeMicros(it->value().ToStringView());
+        if (!micros) return InternalError("Corrupt stream record");
+        if (*micros >= cutoff) {
+          new_trim = GetBigEndian(it->key().ToStringView().substr(9));
+          break;
+        }
+      }
+      CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+    }
+    if (new_trim <= info.trim_seq) continue;
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(impl_->stream, RecordKey(info.id, 0), RecordKey(info.id, new_trim));
+    std::string mark;
+    PutBigEndian(new_trim, 8, &mark);
+    batch.Put(impl_->stream, TrimMarkKey(info.id), mark);
+    Result<std::vector<StreamShard>> listed = ListShards(info.id);
+    if (!listed.ok()) continue;  // trimmed away meanwhile
+    const std::vector<StreamShard>& shards = *listed;
+    for (size_t i = 0; i + 1 < shards.size(); ++i) {
+      if (shards[i].last_seq < new_trim) {
+        batch.Delete(impl_->stream, ShardKey(info.id, shards[i].first_seq));
+      }
+    }
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+    std::lock_guard lock(impl_->streams_mu);
+    auto it = impl_->streams.find(info.id);
+    if (it == impl_->streams.end()) continue;
+    StreamState& state = it->second;
+    state.info.trim_seq = std::max(state.info.trim_seq, new_trim);
+    while (state.shards.size() > 1 && state.shards.front().last_seq < state.info.trim_seq) {
+      state.shards.erase(state.shards.begin());
+    }
+  }
+  return Status::Ok();
 }
 
 // ---- Writes ----
@@ -960,13 +1505,13 @@ struct Engine::WriteBatch::State {
     bool read = false;  // `current` holds the committed item
     std::optional<Item> current;
     Op op = Op::kNone;
-    Item new_item;  // kPut
+    Item new_item;            // kPut
+    bool by_service = false;  // kDelete by the service (TTL)
   };
 
   Engine::Impl* impl = nullptr;
   std::vector<size_t> stripes;        // locked, ascending
   std::map<std::string, Slot> slots;  // item key -> slot
-  std::vector<std::tuple<RawFamily, std::string, std::string>> raw;
   Status error;  // the first error of BeginWrite/Put/Delete, reported by Commit
   bool committed = false;
 
@@ -1043,7 +1588,7 @@ void Engine::WriteBatch::Put(const TableDef& table, Item item) {
   slot->new_item = std::move(item);
 }
 
-void Engine::WriteBatch::Delete(const TableDef& table, const Item& key) {
+void Engine::WriteBatch::Delete(const TableDef& table, const Item& key, bool by_service) {
   std::string item_key;
   Status status;
   State::Slot* slot = state_->Find(table, key, &item_key, &status);
@@ -1053,10 +1598,7 @@ void Engine::WriteBatch::Delete(const TableDef& table, const Item& key) {
   }
   slot->op = State::Op::kDelete;
   slot->new_item.clear();
-}
-
-void Engine::WriteBatch::PutRaw(RawFamily family, std::string key, std::string value) {
-  state_->raw.emplace_back(family, std::move(key), std::move(value));
+  slot->by_service = by_service;
 }
 
 Status Engine::WriteBatch::Commit() {
@@ -1073,6 +1615,7 @@ Status Engine::WriteBatch::Commit() {
     int64_t bytes = 0;
   };
   std::map<uint64_t, Delta> deltas;
+  std::vector<PendingChange> changes;
   for (auto& [item_key, slot] : state_->slots) {
     if (slot.op == State::Op::kNone) continue;
     const TableDef& table = *slot.table;
@@ -1081,6 +1624,12 @@ Status Engine::WriteBatch::Commit() {
     CRUDDUR_RETURN_IF_ERROR(state_->LoadCurrent(item_key, &slot));
     const Item* old_item = slot.current ? &*slot.current : nullptr;
     const Item* new_item = slot.op == State::Op::kPut ? &slot.new_item : nullptr;
+    if (counter->second->stream_id != 0 && (old_item != nullptr || new_item != nullptr) &&
+        !(old_item != nullptr && new_item != nullptr && *old_item == *new_item)) {
+      changes.push_back(
+          {counter->second->stream_id, MakeChange(table.key, counter->second->stream_view, old_item,
+                                                  new_item, slot.by_service)});
+    }
 
     if (new_item != nullptr) {
       std::string value;
@@ -1116,8 +1665,11 @@ Status Engine::WriteBatch::Commit() {
       batch.Merge(impl->stats, TablePrefix(table_id), EncodeStatsDelta(delta.count, delta.bytes));
     }
   }
-  for (const auto& [family, key, value] : state_->raw) batch.Put(impl->Raw(family), key, value);
-  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl->db->Write(impl->write_options, &batch)));
+  if (changes.empty()) {
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl->db->Write(impl->write_options, &batch)));
+  } else {
+    CRUDDUR_RETURN_IF_ERROR(impl->WriteWithChanges(&batch, &changes));
+  }
   state_->committed = true;
   for (const auto& [table_id, delta] : deltas) {
     delta.counters->item_count += delta.count;

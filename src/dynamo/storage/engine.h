@@ -7,7 +7,7 @@
 //   items   one record per item, keyed table id | hash(pk) | pk | sk; value = EncodeItem(item)
 //   index   one record per (index, item) pair the index covers; value = the projected item
 //   stats   per-table item count and size, updated by merge in the same batch as each write
-//   stream  opaque records written with WriteBatch::PutRaw (the stream log), read with ReadRaw
+//   stream  the stream log: streams, their shards and records (see "Streams" below)
 // Within one table, Scan returns items in hash order (like DynamoDB, whose Scan order follows
 // the partition-key hash), and Query returns one partition in sort-key order. Table ids are
 // never reused, so nothing of a deleted table can surface in a new table of the same name.
@@ -27,7 +27,9 @@
 // first, with DynamoDB's own texts), kIo for RocksDB failures, kInternal for corrupt records.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,12 +69,21 @@ struct IndexDef {
   uint32_t id = 0;                              // assigned by storage, unique within the table
 };
 
+// What a stream record carries besides the keys ("StreamViewType" in the Streams API).
+enum class StreamViewType : uint8_t { kKeysOnly = 0, kNewImage, kOldImage, kNewAndOldImages };
+
 struct TableDef {
   std::string name;
   uint64_t id = 0;  // assigned by storage (CreateTable), never reused
   KeySchema key;
   std::vector<IndexDef> gsis;
   std::vector<IndexDef> lsis;
+  // The table's stream: stream_view is set while a stream is enabled (set it before
+  // CreateTable to create the table with one); stream_id names the latest stream, enabled or
+  // since disabled (0 = never had one). Storage assigns stream_id; both change afterwards only
+  // through Engine::SetTableStream.
+  std::optional<StreamViewType> stream_view;
+  uint64_t stream_id = 0;
   // Opaque blob owned by the API layer (e.g. its table description), stored with the def.
   std::string meta;
 
@@ -89,6 +100,55 @@ struct EngineOptions {
   std::string path;        // directory of the RocksDB database; created if missing
   bool in_memory = false;  // keep everything in a private in-memory Env (path still names it)
   bool sync = false;       // fsync the write-ahead log on every commit
+  // A stream's open shard is closed and a child shard opened once the shard is this old or
+  // holds this many records (DynamoDB rolls its shards over about every four hours).
+  int64_t stream_shard_micros = int64_t{4} * 3600 * 1000000;
+  uint64_t stream_shard_records = uint64_t{1} << 22;
+  // Wall clock in microseconds since the epoch (stream record times, shard ages, trimming);
+  // the system clock when empty. A seam for tests.
+  std::function<int64_t()> clock;
+};
+
+// ---- Streams (the change log behind the DynamoDB Streams API) ----
+//
+// A stream belongs to one table and lives from its enabling until it is trimmed away after it
+// is disabled (by SetTableStream or DeleteTable). Every committed change of an item of a table
+// with an enabled stream appends one record, in the same RocksDB batch as the change itself.
+// Sequence numbers are per stream, start at 1, and are assigned in commit order: a reader that
+// has seen sequence number n has seen every record below n that was ever committed. A shard is
+// a run of sequence numbers [first_seq, last_seq]; each shard after the first is the child of
+// the one before it.
+
+struct StreamInfo {
+  uint64_t id = 0;
+  std::string table_name;
+  uint64_t table_id = 0;
+  KeySchema key;
+  StreamViewType view = StreamViewType::kKeysOnly;
+  int64_t created_micros = 0;   // when it was enabled (its label is derived from this)
+  int64_t disabled_micros = 0;  // when it was disabled; 0 while enabled
+  uint64_t last_seq = 0;        // its newest record's sequence number; 0 if it has none
+  uint64_t trim_seq = 1;        // the oldest sequence number not yet trimmed away
+};
+
+struct StreamShard {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;  // meaningful when closed; for an empty closed shard, first_seq - 1
+  bool closed = false;    // no more records will be added
+  int64_t created_micros = 0;
+};
+
+enum class ChangeKind : uint8_t { kInsert = 0, kModify, kRemove };
+
+struct ChangeRecord {
+  uint64_t seq = 0;
+  int64_t micros = 0;  // commit time, non-decreasing along sequence numbers
+  ChangeKind kind = ChangeKind::kInsert;
+  bool by_service = false;  // a removal by the service itself (TTL), not by a client
+  Item keys;
+  std::optional<Item> old_image;  // present when the view type keeps it and there was one
+  std::optional<Item> new_image;
+  size_t size_bytes = 0;  // the size of keys and images, as DynamoDB counts item sizes
 };
 
 // A sort-key condition of Query (KeyConditionExpression's second half). Values must have the
@@ -136,9 +196,6 @@ class ItemIterator {
   virtual size_t size() const = 0;
   virtual Status status() const = 0;
 };
-
-// Stream-log records are opaque to the engine; they share the item writes' atomic batch.
-enum class RawFamily : uint8_t { kStream };
 
 class Engine {
  public:
@@ -202,13 +259,29 @@ class Engine {
   std::unique_ptr<WriteBatch> BeginWrite(
       std::vector<std::pair<std::shared_ptr<const TableDef>, Item>> keys);
 
-  // Stream-log records in [lower, upper) of `family`, in key order, at most `limit` of them.
-  Result<std::vector<std::pair<std::string, std::string>>> ReadRaw(RawFamily family,
-                                                                   std::string_view lower,
-                                                                   std::string_view upper,
-                                                                   size_t limit) const;
-  // Deletes the records of `family` in [lower, upper) (stream trimming).
-  Status DeleteRawRange(RawFamily family, std::string_view lower, std::string_view upper);
+  // ---- Streams ----
+  // Enables a new stream with view type `view` on the table, or disables its current one
+  // (nullopt). Errors: kResourceNotFound; kValidation when enabling a table whose stream is
+  // already enabled or disabling one that has none (the API layer words these for users).
+  Status SetTableStream(std::string_view table, std::optional<StreamViewType> view);
+  // Every stream not yet trimmed away (enabled or disabled), by id.
+  std::vector<StreamInfo> ListStreams() const;
+  std::optional<StreamInfo> GetStream(uint64_t stream_id) const;
+  // The stream's shards, oldest first; every shard but the last is closed, and the last too
+  // once the stream is disabled. Shards whose records are all trimmed away are not listed
+  // (except the last). kResourceNotFound for an unknown stream.
+  Result<std::vector<StreamShard>> ListShards(uint64_t stream_id) const;
+  // Records with first_seq <= seq <= last_seq, in order, at most `limit` of them and, past the
+  // first, at most about `max_bytes` of size_bytes. Trimmed records are simply absent.
+  Result<std::vector<ChangeRecord>> ReadStream(uint64_t stream_id, uint64_t first_seq,
+                                               uint64_t last_seq, size_t limit,
+                                               size_t max_bytes) const;
+  // Blocks until the stream has a record after `after_seq`, it is disabled or trimmed, or
+  // `timeout` passes; returns whether it has such a record. For low-latency consumers.
+  bool WaitForStream(uint64_t stream_id, uint64_t after_seq,
+                     std::chrono::milliseconds timeout) const;
+  // Deletes records older than `retention` and the shards and disabled streams left with none.
+  Status TrimStreams(std::chrono::microseconds retention);
 
  private:
   struct Impl;
@@ -218,7 +291,8 @@ class Engine {
 
 // An atomic, isolated group of writes over the keys locked by BeginWrite. Nothing is visible
 // to readers before Commit; after it, every put and delete, the index entries they add, move
-// or remove, the stats and the raw records are visible together (one RocksDB WriteBatch).
+// or remove, the stats and the stream records are visible together (one RocksDB WriteBatch).
+// A put or delete that leaves an item as it was writes no stream record, as on DynamoDB.
 // Not thread-safe; destroy it to release the locks (whether or not it committed).
 class Engine::WriteBatch {
  public:
@@ -233,10 +307,8 @@ class Engine::WriteBatch {
   // last operation queued for a key wins. Errors (unlocked key, missing key attribute) are
   // reported by Commit.
   void Put(const TableDef& table, Item item);
-  void Delete(const TableDef& table, const Item& key);
-  // Queue an opaque record into another column family (the stream log), committed atomically
-  // with the items.
-  void PutRaw(RawFamily family, std::string key, std::string value);
+  // by_service marks the removal as the service's own (TTL) in its stream record.
+  void Delete(const TableDef& table, const Item& key, bool by_service = false);
   // Writes everything queued, atomically. Fails without writing anything on kValidation (a key
   // attribute missing or of the wrong type), kResourceNotFound (a table deleted or replaced
   // since BeginWrite), kInternal (a key not locked by this batch) or kIo. At most once.

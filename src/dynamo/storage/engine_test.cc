@@ -545,7 +545,6 @@ TEST_P(EngineTest, MultiItemCommitIsAtomic) {
   batch->Put(*a, {{"pk", S("x")}, {"v", N(1)}});
   batch->Put(*b, {{"pk", N(1)}, {"v", N(2)}});
   batch->Delete(*a, {{"pk", S("gone")}});
-  batch->PutRaw(RawFamily::kStream, "rec1", "payload");
   // Nothing is visible before Commit.
   EXPECT_EQ(Get(*a, {{"pk", S("x")}}), std::nullopt);
   EXPECT_NE(Get(*a, {{"pk", S("gone")}}), std::nullopt);
@@ -561,11 +560,6 @@ TEST_P(EngineTest, MultiItemCommitIsAtomic) {
   EXPECT_EQ((*many)[2], std::nullopt);
   EXPECT_EQ(engine_->Stats(*a).item_count, 1);
   EXPECT_EQ(engine_->Stats(*b).item_count, 1);
-  auto raw = engine_->ReadRaw(RawFamily::kStream, "", "\xff", 10);
-  ASSERT_TRUE(raw.ok());
-  EXPECT_EQ(*raw, (std::vector<std::pair<std::string, std::string>>{{"rec1", "payload"}}));
-  ASSERT_TRUE(engine_->DeleteRawRange(RawFamily::kStream, "rec0", "rec2").ok());
-  EXPECT_TRUE(engine_->ReadRaw(RawFamily::kStream, "", "\xff", 10)->empty());
 
   // A failing batch writes nothing at all, not even its valid parts.
   batch = engine_->BeginWrite({{a, {{"pk", S("y")}}}, {b, {{"pk", N(2)}}}});
