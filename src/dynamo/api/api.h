@@ -39,6 +39,7 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
 Status DescribeTable(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status ListTables(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status PutItem(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status GetItem(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status DeleteItem(ApiContext& ctx, const json::Value& request, json::Writer* out);

@@ -7,7 +7,7 @@
 namespace cruddur::dynamo::api {
 
 Operation FindOperation(std::string_view name) {
-  static constexpr std::array<std::pair<std::string_view, Operation>, 14> kOperations = {{
+  static constexpr std::array<std::pair<std::string_view, Operation>, 15> kOperations = {{
       {"BatchGetItem", &BatchGetItem},
       {"BatchWriteItem", &BatchWriteItem},
       {"CreateTable", &CreateTable},
@@ -22,6 +22,7 @@ Operation FindOperation(std::string_view name) {
       {"TransactGetItems", &TransactGetItems},
       {"TransactWriteItems", &TransactWriteItems},
       {"UpdateItem", &UpdateItem},
+      {"UpdateTable", &UpdateTable},
   }};
   auto it = std::lower_bound(kOperations.begin(), kOperations.end(), name,
                              [](const auto& e, std::string_view n) { return e.first < n; });

@@ -1,6 +1,7 @@
 #include "dynamo/api/table_meta.h"
 
 #include "dynamo/api/common.h"
+#include "dynamo/api/streams.h"
 
 namespace cruddur::dynamo::api {
 namespace {
@@ -105,10 +106,6 @@ std::string TableMeta::Encode() const {
     w.EndArray();
   }
   w.EndObject();
-  w.Key("StreamEnabled");
-  w.Bool(stream_enabled);
-  w.Key("StreamViewType");
-  WriteString(&w, stream_view_type);
   w.Key("Tags");
   w.StartArray();
   for (const auto& [k, v] : tags) {
@@ -145,8 +142,6 @@ Result<TableMeta> TableMeta::Decode(std::string_view text) {
       m.index_throughput[std::string(AsView(e.name))] = {e.value[0].GetInt64(),
                                                          e.value[1].GetInt64()};
     }
-    m.stream_enabled = doc["StreamEnabled"].GetBool();
-    m.stream_view_type = std::string(AsView(doc["StreamViewType"]));
     for (const auto& t : doc["Tags"].GetArray()) {
       m.tags.emplace_back(std::string(AsView(t[0])), std::string(AsView(t[1])));
     }
@@ -214,14 +209,23 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
     for (const auto& index : table.gsis) WriteIndex(ctx, table, index, meta, true, w);
     w->EndArray();
   }
-  if (meta.stream_enabled) {
+  // After a stream is disabled, StreamSpecification disappears while LatestStreamArn and
+  // LatestStreamLabel stay (as observed on the live service).
+  if (table.stream_view) {
     w->Key("StreamSpecification");
     w->StartObject();
     w->Key("StreamEnabled");
     w->Bool(true);
     w->Key("StreamViewType");
-    WriteString(w, meta.stream_view_type);
+    WriteString(w, StreamViewTypeName(*table.stream_view));
     w->EndObject();
+  }
+  if (std::optional<storage::StreamInfo> stream =
+          table.stream_id != 0 ? ctx.engine->GetStream(table.stream_id) : std::nullopt) {
+    w->Key("LatestStreamLabel");
+    WriteString(w, StreamLabel(stream->created_micros));
+    w->Key("LatestStreamArn");
+    WriteString(w, StreamArn(ctx, table.name, stream->created_micros));
   }
   w->Key("DeletionProtectionEnabled");
   w->Bool(meta.deletion_protection);

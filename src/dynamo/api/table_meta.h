@@ -1,5 +1,6 @@
 // What the API layer keeps about a table beyond what storage needs: attribute definitions,
-// billing and throughput, stream settings, tags, identity and creation time. Stored as JSON in
+// billing and throughput, tags, identity and creation time (stream settings live in
+// storage::TableDef, which the write path reads). Stored as JSON in
 // storage::TableDef::meta, and rendered as DynamoDB's TableDescription.
 #pragma once
 
@@ -21,8 +22,6 @@ struct TableMeta {
   bool pay_per_request = false;
   int64_t read_units = 0, write_units = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> index_throughput;  // GSI -> (read, write)
-  bool stream_enabled = false;
-  std::string stream_view_type;
   std::vector<std::pair<std::string, std::string>> tags;
   bool deletion_protection = false;
   std::string table_id;

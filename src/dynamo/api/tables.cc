@@ -1,4 +1,4 @@
-// CreateTable, DescribeTable, ListTables, DeleteTable.
+// CreateTable, DescribeTable, UpdateTable, ListTables, DeleteTable.
 //
 // Tables are ACTIVE as soon as CreateTable returns (as in DynamoDB Local): there is no
 // provisioning to wait for, and boto3's `table_exists` waiter succeeds on its first poll.
@@ -11,6 +11,7 @@
 #include "dynamo/api/api.h"
 #include "dynamo/api/common.h"
 #include "dynamo/api/request_shape.h"
+#include "dynamo/api/streams.h"
 #include "dynamo/api/table_meta.h"
 
 namespace cruddur::dynamo::api {
@@ -310,18 +311,19 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   }
 
   if (const json::Value* stream = Member(request, "StreamSpecification")) {
-    meta.stream_enabled = BoolMember(*stream, "StreamEnabled", false);
-    meta.stream_view_type = std::string(StringMember(*stream, "StreamViewType"));
-    if (meta.stream_enabled && meta.stream_view_type.empty()) {
+    bool enabled = BoolMember(*stream, "StreamEnabled", false);
+    std::string_view view = StringMember(*stream, "StreamViewType");
+    if (enabled && view.empty()) {
       return ValidationError(
           "One or more parameter values were invalid: You must specify a StreamViewType when "
           "enabling streams");
     }
-    if (!meta.stream_enabled && !meta.stream_view_type.empty()) {
+    if (!enabled && !view.empty()) {
       return ValidationError(
           "One or more parameter values were invalid: You cannot specify a StreamViewType when "
           "disabling streams");
     }
+    if (enabled) def.stream_view = ParseStreamViewType(view);
   }
   if (const json::Value* tags = Member(request, "Tags")) {
     for (const auto& t : tags->GetArray()) meta.tags.emplace_back(JStr(t["Key"]), JStr(t["Value"]));
@@ -408,6 +410,118 @@ Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   out->StartObject();
   out->Key("TableDescription");
   out->RawValue(described.GetString(), described.GetSize(), rapidjson::kObjectType);
+  out->EndObject();
+  return Status::Ok();
+}
+
+// UpdateTable: streams, billing mode and throughput, deletion protection. Changes apply at
+// once, so the answer (and every later DescribeTable) says ACTIVE where AWS says UPDATING for a
+// few seconds. Texts: "Table already has an enabled stream: TableName: t", "Table has no
+// stream to disable: TableName: t" and the two UpdateViewType texts are the live service's.
+Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
+  static const Shape shape = Struct(
+      "UpdateTableInput",
+      {TableNameShape(),
+       List("AttributeDefinitions",
+            Struct("AttributeDefinition", {NotNull(Length(Str("AttributeName"), 1, 255)),
+                                           NotNull(Enum(Str("AttributeType"), {"B", "N", "S"}))})),
+       Enum(Str("BillingMode"), {"PROVISIONED", "PAY_PER_REQUEST"}), ThroughputShape(),
+       Struct("StreamSpecification",
+              {NotNull(Bool("StreamEnabled")),
+               Enum(Str("StreamViewType"),
+                    {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"})}),
+       Enum(Str("TableClass"), {"STANDARD", "STANDARD_INFREQUENT_ACCESS"}),
+       Bool("DeletionProtectionEnabled")});
+  CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
+  std::string_view name = StringMember(request, "TableName");
+  const json::Value* stream = Member(request, "StreamSpecification");
+  const json::Value* throughput = Member(request, "ProvisionedThroughput");
+  std::string_view billing = StringMember(request, "BillingMode");
+  const json::Value* gsi_updates = Member(request, "GlobalSecondaryIndexUpdates");
+  if (gsi_updates != nullptr && gsi_updates->IsArray() && !gsi_updates->Empty()) {
+    // Index creation and deletion on a live table (with backfill) is issue #6.
+    return ValidationError(
+        "GlobalSecondaryIndexUpdates are not supported by this engine yet: create the table "
+        "with its indexes");
+  }
+  if (stream == nullptr && throughput == nullptr && billing.empty() &&
+      Member(request, "DeletionProtectionEnabled") == nullptr &&
+      Member(request, "TableClass") == nullptr && Member(request, "SSESpecification") == nullptr) {
+    return ValidationError(
+        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+        "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
+  }
+  if (billing == "PROVISIONED" && throughput == nullptr) {
+    return ValidationError(
+        "One or more parameter values were invalid: ProvisionedThroughput must be specified "
+        "when BillingMode is PROVISIONED");
+  }
+  CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTableForControlPlane(ctx, name));
+  CRUDDUR_ASSIGN_OR_RETURN(TableMeta meta, TableMeta::Decode(table->meta));
+  bool pay_per_request = billing.empty() ? meta.pay_per_request : billing == "PAY_PER_REQUEST";
+  if (throughput != nullptr && pay_per_request) {
+    return ValidationError(
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+        "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+  }
+  if (throughput != nullptr) {
+    int64_t read = LongMember(*throughput, "ReadCapacityUnits").value_or(0);
+    int64_t write = LongMember(*throughput, "WriteCapacityUnits").value_or(0);
+    if (!meta.pay_per_request && read == meta.read_units && write == meta.write_units) {
+      return ValidationError(
+          "The provisioned throughput for the table will not change. The requested value equals "
+          "the current value. Current ReadCapacityUnits provisioned for the table: " +
+          std::to_string(meta.read_units) + ". Requested ReadCapacityUnits: " +
+          std::to_string(read) + ". Current WriteCapacityUnits provisioned for the table: " +
+          std::to_string(meta.write_units) +
+          ". Requested WriteCapacityUnits: " + std::to_string(write) +
+          ". Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
+          "higher limits.");
+    }
+    meta.read_units = read;
+    meta.write_units = write;
+  }
+  if (pay_per_request) {
+    meta.read_units = 0;
+    meta.write_units = 0;
+  }
+  meta.pay_per_request = pay_per_request;
+  if (Member(request, "DeletionProtectionEnabled") != nullptr) {
+    meta.deletion_protection = BoolMember(request, "DeletionProtectionEnabled", false);
+  }
+  std::optional<std::optional<storage::StreamViewType>> stream_change;
+  if (stream != nullptr) {
+    bool enabled = BoolMember(*stream, "StreamEnabled", false);
+    std::string_view view = StringMember(*stream, "StreamViewType");
+    if (enabled && view.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: If stream is being enabled then "
+          "UpdateViewType is required");
+    }
+    if (!enabled && !view.empty()) {
+      return ValidationError(
+          "One or more parameter values were invalid: If stream is being disabled, then "
+          "UpdateViewType must not be specified");
+    }
+    if (enabled && table->stream_view) {
+      return ValidationError("Table already has an enabled stream: TableName: " + table->name);
+    }
+    if (!enabled && !table->stream_view) {
+      return ValidationError("Table has no stream to disable: TableName: " + table->name);
+    }
+    stream_change = enabled ? ParseStreamViewType(view) : std::nullopt;
+  }
+  // The stream change is the one step that can still fail (a concurrent UpdateTable); do it
+  // before the metadata so a failure leaves the table as it was.
+  if (stream_change) CRUDDUR_RETURN_IF_ERROR(ctx.engine->SetTableStream(name, *stream_change));
+  CRUDDUR_RETURN_IF_ERROR(ctx.engine->SetTableMeta(name, meta.Encode()));
+  auto updated = ctx.engine->GetTable(name);
+  if (!updated)
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  out->StartObject();
+  out->Key("TableDescription");
+  WriteTableDescription(ctx, *updated, "ACTIVE", out);
   out->EndObject();
   return Status::Ok();
 }

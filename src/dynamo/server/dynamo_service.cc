@@ -10,11 +10,13 @@
 
 #include "common/json.h"
 #include "dynamo/api/idempotency.h"
+#include "dynamo/api/streams.h"
 
 namespace cruddur::dynamo {
 namespace {
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kStreamsTargetPrefix = "DynamoDBStreams_20120810.";
 constexpr std::string_view kJson10 = "application/x-amz-json-1.0";
 
 int64_t NowMicros() {
@@ -165,7 +167,8 @@ net::HttpResponse DynamoService::RefusedResponse(net::HttpErrorKind kind) {
 
 Result<std::string> DynamoService::Execute(Api api, std::string_view operation,
                                            std::string_view body) {
-  api::Operation op = api == Api::kDynamoDB ? api::FindOperation(operation) : nullptr;
+  api::Operation op =
+      api == Api::kDynamoDB ? api::FindOperation(operation) : api::FindStreamsOperation(operation);
   if (op == nullptr) {
     return Status(ErrorCode::kUnknownOperation, "An unknown operation was requested.");
   }
@@ -213,13 +216,16 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
   Status parsed = json::Parse(request.body, &doc);
   if (!parsed.ok()) return fail(parsed);
 
+  // DynamoDB and DynamoDB Streams share the port, as they share DynamoDB Local's; the target
+  // prefix says which API an operation belongs to.
   const std::string* target = request.Header("x-amz-target");
-  std::string_view op_name;
-  if (target != nullptr &&
-      std::string_view(*target).substr(0, kTargetPrefix.size()) == kTargetPrefix) {
-    op_name = std::string_view(*target).substr(kTargetPrefix.size());
+  std::string_view target_view = target != nullptr ? std::string_view(*target) : "";
+  api::Operation op = nullptr;
+  if (target_view.substr(0, kTargetPrefix.size()) == kTargetPrefix) {
+    op = api::FindOperation(target_view.substr(kTargetPrefix.size()));
+  } else if (target_view.substr(0, kStreamsTargetPrefix.size()) == kStreamsTargetPrefix) {
+    op = api::FindStreamsOperation(target_view.substr(kStreamsTargetPrefix.size()));
   }
-  api::Operation op = op_name.empty() ? nullptr : api::FindOperation(op_name);
   if (op == nullptr) {
     return fail(Status(ErrorCode::kUnknownOperation, "An unknown operation was requested."));
   }
