@@ -2,13 +2,53 @@
 
 #include <signal.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "dynamo/server/dynamo_service.h"
 #include "dynamo/storage/engine.h"
 #include "net/http_server.h"
 
 namespace cruddur::cli {
+namespace {
+
+// Trims stream records past retention once a minute, until destroyed.
+class StreamTrimmer {
+ public:
+  StreamTrimmer(dynamo::storage::Engine* engine, std::chrono::hours retention)
+      : thread_([this, engine, retention] {
+          std::unique_lock lock(mu_);
+          while (!stop_) {
+            lock.unlock();
+            Status st = engine->TrimStreams(retention);
+            if (!st.ok()) {
+              std::fprintf(stderr, "cruddur dynamodb: stream trimming failed: %s\n",
+                           st.ToString().c_str());
+            }
+            lock.lock();
+            cv_.wait_for(lock, std::chrono::minutes(1), [this] { return stop_; });
+          }
+        }) {}
+  ~StreamTrimmer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 int RunDynamoDb(const DynamoDbOptions& options) {
   // Block the stop signals in every thread (the loops inherit this mask); the main thread
@@ -32,6 +72,7 @@ int RunDynamoDb(const DynamoDbOptions& options) {
   }
 
   dynamo::DynamoService service(engine->get(), {options.region});
+  StreamTrimmer trimmer(engine->get(), std::chrono::hours(options.stream_retention_hours));
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;

@@ -14,6 +14,9 @@ struct DynamoDbOptions {
   bool sync = false;
   std::string region = "us-east-1";
   int threads = 0;  // 0 = one event loop per core
+  // Stream records older than this are trimmed (DynamoDB keeps them 24 hours), checked every
+  // minute.
+  int stream_retention_hours = 24;
 };
 
 // Opens the store, serves until SIGINT/SIGTERM, then shuts down gracefully. Returns the

@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
   dynamodb->add_flag("--in-memory", ddb.in_memory, "Keep nothing on disk");
   dynamodb->add_flag("--sync", ddb.sync, "fsync the write-ahead log before acknowledging writes");
   dynamodb->add_option("--region", ddb.region, "Region shown in ARNs")->capture_default_str();
+  dynamodb
+      ->add_option("--stream-retention-hours", ddb.stream_retention_hours,
+                   "Hours stream records are kept")
+      ->check(CLI::Range(1, 24 * 365))
+      ->capture_default_str();
   dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
       ->capture_default_str();
 
