@@ -21,6 +21,7 @@
 #   BENCH_STARTS       start-up measurements per target [3]
 #   BENCH_GET_ITEMS    items loaded for GetItem [1000]
 #   BENCH_PEERS_DIR    where the npm peers are installed [bench/.peers]
+#   BENCH_STREAM       a StreamViewType: create the table with a stream of that type [none]
 #   CRUDDUR_BIN        the cruddur binary [build/src/cli/cruddur]
 set -euo pipefail
 

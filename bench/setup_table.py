@@ -4,7 +4,8 @@ Run by bench/run.sh with /usr/bin/python3 (boto3 from Debian) before the wrk scr
 
     setup_table.py --endpoint http://127.0.0.1:PORT [--table bench] [--get-items 1000]
 
-The table has pk (S, hash) and sk (S, range), on-demand billing. It loads:
+The table has pk (S, hash) and sk (S, range), on-demand billing, and a stream of view type
+$BENCH_STREAM when that is set. It loads:
   * pk "USER#<i>", sk "PROFILE" for i in [0, get-items): the items getitem.lua reads;
   * pk "MSG#bench-group" with 50 messages whose sk starts with "2025-": the partition
     query.lua reads newest-first with Limit 20, like the seed's list_messages.
@@ -13,6 +14,7 @@ here instead of producing a fast but meaningless row. Exits non-zero on any fail
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -35,7 +37,15 @@ def client(endpoint):
 
 
 def create_table(ddb, table):
+    extra = {}
+    # BENCH_STREAM=<view type> creates the table with a stream, to measure what it costs.
+    if os.environ.get("BENCH_STREAM"):
+        extra["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": os.environ["BENCH_STREAM"],
+        }
     ddb.create_table(
+        **extra,
         TableName=table,
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
