@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Every test: install, build with warnings as errors, run the unit tests (ctest) and the
-# black-box boto3 / AWS CLI suite against a freshly started `cruddur dynamodb`.
+# Every test: install, build with warnings as errors, start a throwaway PostgreSQL server, run
+# the unit tests (ctest) and the black-box boto3 / AWS CLI suite against a freshly started
+# `cruddur dynamodb`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests --build-dir build
+
+# A real PostgreSQL server for the PostgreSQL users-directory tests, in a folder the
+# `postgres` OS user can reach, stopped and removed whatever happens.
+PG_DIR=$(mktemp -d /tmp/cruddur-pgtest.XXXXXX)
+trap 'bash scripts/postgres_test_server.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"' EXIT
+CRUDDUR_TEST_POSTGRES_URL=$(bash scripts/postgres_test_server.sh start "$PG_DIR")
+export CRUDDUR_TEST_POSTGRES_URL
 
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 300

@@ -1,7 +1,11 @@
 // The `cruddur` command. Subcommands:
 //   cruddur dynamodb   the DynamoDB-compatible engine (see dynamodb_command.h)
+//   cruddur db ...     the users directory: schema-load, seed, drop, update-cognito-user-ids
+//   cruddur auth ...   tokens from the local issuer (auth token <handle>)
 #include <CLI/CLI.hpp>
 
+#include "cli/auth_command.h"
+#include "cli/db_command.h"
 #include "cli/dynamodb_command.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +29,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
       ->capture_default_str();
+  cruddur::cli::AddDbCommand(app);
+  cruddur::cli::AddAuthCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (dynamodb->parsed()) return cruddur::cli::RunDynamoDb(ddb);

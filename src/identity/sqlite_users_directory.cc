@@ -42,28 +42,11 @@ constexpr char kByHandle[] =
     " FROM users WHERE handle = ?1";
 constexpr char kShortByHandle[] = "SELECT uuid, handle, display_name FROM users WHERE handle = ?1";
 constexpr char kShortByUuid[] = "SELECT uuid, handle, display_name FROM users WHERE uuid = ?1";
+constexpr char kAll[] =
+    "SELECT uuid, display_name, handle, email, cognito_user_id, created_at"
+    " FROM users ORDER BY handle";
 constexpr char kUuidFromCognito[] = "SELECT uuid FROM users WHERE cognito_user_id = ?1";
 constexpr char kSetCognito[] = "UPDATE users SET cognito_user_id = ?2 WHERE handle = ?1";
-
-Status CheckText(std::string_view name, std::string_view value, std::size_t max_bytes) {
-  if (value.empty()) return ValidationError(std::string(name) + " must not be empty");
-  if (value.size() > max_bytes) {
-    return ValidationError(std::string(name) + " is longer than " + std::to_string(max_bytes) +
-                           " bytes");
-  }
-  return Status::Ok();
-}
-
-Status CheckNewUser(const NewUser& user) {
-  CRUDDUR_RETURN_IF_ERROR(CheckText("handle", user.handle, kMaxHandleBytes));
-  CRUDDUR_RETURN_IF_ERROR(CheckText("display_name", user.display_name, kMaxDisplayNameBytes));
-  CRUDDUR_RETURN_IF_ERROR(CheckText("email", user.email, kMaxEmailBytes));
-  if (user.cognito_user_id) {
-    CRUDDUR_RETURN_IF_ERROR(
-        CheckText("cognito_user_id", *user.cognito_user_id, kMaxCognitoUserIdBytes));
-  }
-  return Status::Ok();
-}
 
 void BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
   sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
@@ -106,16 +89,6 @@ ShortProfile ShortFromRow(sqlite3_stmt* stmt) {
 
 }  // namespace
 
-const std::vector<NewUser>& DemoUsers() {
-  static const std::vector<NewUser> kUsers = {
-      {"Andrew Brown", "andrewbrown", "andrew@exampro.co", std::nullopt},
-      {"Andrew Bayko", "bayko", "bayko@exampro.co", std::nullopt},
-      {"Londo Mollari", "londo", "lmollari@centari.com", std::nullopt},
-      {"Alt Brown", "altbrown", "altbrown@exampro.co", std::nullopt},
-  };
-  return kUsers;
-}
-
 Result<std::unique_ptr<SqliteUsersDirectory>> SqliteUsersDirectory::Open(const std::string& path) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
@@ -156,7 +129,8 @@ Status SqliteUsersDirectory::Error(int rc, std::string_view what) {
     }
   }
   if (detail.rfind("no such table", 0) == 0) {
-    return NotFoundError(std::string(what) + ": users table does not exist (run migrate)");
+    return NotFoundError(std::string(what) +
+                         ": users table does not exist (run `cruddur db schema-load`)");
   }
   return IoError(std::move(message));
 }
@@ -196,7 +170,7 @@ Status SqliteUsersDirectory::Drop() {
 }
 
 Result<User> SqliteUsersDirectory::InsertLocked(const NewUser& user) {
-  CRUDDUR_RETURN_IF_ERROR(CheckNewUser(user));
+  CRUDDUR_RETURN_IF_ERROR(ValidateNewUser(user));
   CRUDDUR_ASSIGN_OR_RETURN(std::string uuid, NewRandomUuid());
   CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kInsert));
   ScopedReset reset(stmt);
@@ -247,7 +221,7 @@ Result<int> SqliteUsersDirectory::SeedDemoUsers() {
 }
 
 Result<User> SqliteUsersDirectory::UserByHandleLocked(std::string_view handle) {
-  CRUDDUR_RETURN_IF_ERROR(CheckText("handle", handle, kMaxHandleBytes));
+  CRUDDUR_RETURN_IF_ERROR(ValidateText("handle", handle, kMaxHandleBytes));
   CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kByHandle));
   ScopedReset reset(stmt);
   BindText(stmt, 1, handle);
@@ -262,9 +236,20 @@ Result<User> SqliteUsersDirectory::UserByHandle(std::string_view handle) {
   return UserByHandleLocked(handle);
 }
 
+Result<std::vector<User>> SqliteUsersDirectory::ListUsers() {
+  std::lock_guard lock(mu_);
+  CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kAll));
+  ScopedReset reset(stmt);
+  std::vector<User> users;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) users.push_back(UserFromRow(stmt));
+  if (rc != SQLITE_DONE) return Error(rc, "list users");
+  return users;
+}
+
 Result<std::string> SqliteUsersDirectory::UuidFromCognitoUserId(std::string_view cognito_user_id) {
   std::lock_guard lock(mu_);
-  CRUDDUR_RETURN_IF_ERROR(CheckText("cognito_user_id", cognito_user_id, kMaxCognitoUserIdBytes));
+  CRUDDUR_RETURN_IF_ERROR(ValidateText("cognito_user_id", cognito_user_id, kMaxCognitoUserIdBytes));
   CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kUuidFromCognito));
   ScopedReset reset(stmt);
   BindText(stmt, 1, cognito_user_id);
@@ -277,7 +262,7 @@ Result<std::string> SqliteUsersDirectory::UuidFromCognitoUserId(std::string_view
 }
 
 Result<ShortProfile> SqliteUsersDirectory::ShortProfileByHandleLocked(std::string_view handle) {
-  CRUDDUR_RETURN_IF_ERROR(CheckText("handle", handle, kMaxHandleBytes));
+  CRUDDUR_RETURN_IF_ERROR(ValidateText("handle", handle, kMaxHandleBytes));
   CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kShortByHandle));
   ScopedReset reset(stmt);
   BindText(stmt, 1, handle);
@@ -308,13 +293,7 @@ Result<MessageUsers> SqliteUsersDirectory::CreateMessageUsers(std::string_view s
 
 Result<std::vector<ShortProfile>> SqliteUsersDirectory::UsersByUuids(
     const std::vector<std::string>& uuids) {
-  if (uuids.size() > kMaxUuidsPerLookup) {
-    return ValidationError("at most " + std::to_string(kMaxUuidsPerLookup) +
-                           " uuids per lookup, got " + std::to_string(uuids.size()));
-  }
-  for (const std::string& uuid : uuids) {
-    CRUDDUR_RETURN_IF_ERROR(CheckText("uuid", uuid, kMaxUuidBytes));
-  }
+  CRUDDUR_RETURN_IF_ERROR(ValidateUuidLookup(uuids));
   std::lock_guard lock(mu_);
   CRUDDUR_RETURN_IF_ERROR(Exec("BEGIN"));
   std::vector<ShortProfile> found;
@@ -343,8 +322,8 @@ Result<std::vector<ShortProfile>> SqliteUsersDirectory::UsersByUuids(
 Status SqliteUsersDirectory::SetCognitoUserId(std::string_view handle,
                                               std::string_view cognito_user_id) {
   std::lock_guard lock(mu_);
-  CRUDDUR_RETURN_IF_ERROR(CheckText("handle", handle, kMaxHandleBytes));
-  CRUDDUR_RETURN_IF_ERROR(CheckText("cognito_user_id", cognito_user_id, kMaxCognitoUserIdBytes));
+  CRUDDUR_RETURN_IF_ERROR(ValidateText("handle", handle, kMaxHandleBytes));
+  CRUDDUR_RETURN_IF_ERROR(ValidateText("cognito_user_id", cognito_user_id, kMaxCognitoUserIdBytes));
   CRUDDUR_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(kSetCognito));
   ScopedReset reset(stmt);
   BindText(stmt, 1, handle);

@@ -36,6 +36,7 @@ class SqliteUsersDirectory final : public UsersDirectory {
   Status Drop() override;
   Result<User> CreateUser(const NewUser& user) override;
   Result<int> SeedDemoUsers() override;
+  Result<std::vector<User>> ListUsers() override;
   Result<User> UserByHandle(std::string_view handle) override;
   Result<std::string> UuidFromCognitoUserId(std::string_view cognito_user_id) override;
   Result<ShortProfile> ShortProfileByHandle(std::string_view handle) override;

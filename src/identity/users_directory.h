@@ -3,8 +3,9 @@
 // caller is and who the other party of a conversation is; the `cruddur db` commands migrate,
 // seed, sync and drop it.
 //
-// One interface, one implementation per store (SQLite for the embedded default; PostgreSQL
-// later behind the same calls), so the messaging code never knows which store it talks to.
+// One interface, one implementation per store (SqliteUsersDirectory for the embedded default,
+// PostgresUsersDirectory when CONNECTION_URL is set; OpenUsersDirectory in
+// open_users_directory.h picks one), so the messaging code never knows which store it talks to.
 //
 // Thread-safety: every implementation is safe to call from any number of threads at once.
 // Failure modes, as Status codes (see common/status.h):
@@ -69,6 +70,12 @@ struct MessageUsers {
 // The seed's four demo users (`cruddur db seed`), in seed order.
 const std::vector<NewUser>& DemoUsers();
 
+// The input checks every implementation runs before touching its store (kValidation).
+Status ValidateText(std::string_view name, std::string_view value, std::size_t max_bytes);
+Status ValidateNewUser(const NewUser& user);
+// At most kMaxUuidsPerLookup uuids, each non-empty and at most kMaxUuidBytes.
+Status ValidateUuidLookup(const std::vector<std::string>& uuids);
+
 class UsersDirectory {
  public:
   virtual ~UsersDirectory() = default;
@@ -87,6 +94,10 @@ class UsersDirectory {
   // Inserts each demo user whose handle is not yet present; existing rows are left as they are,
   // so seeding twice leaves four users. Returns how many rows were inserted.
   virtual Result<int> SeedDemoUsers() = 0;
+
+  // Every user, ordered by handle (for `cruddur db update-cognito-user-ids`; the table holds
+  // people, not messages, so it is read whole).
+  virtual Result<std::vector<User>> ListUsers() = 0;
 
   // The full row for a handle. kResourceNotFound if there is none.
   virtual Result<User> UserByHandle(std::string_view handle) = 0;
