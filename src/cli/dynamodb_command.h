@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cruddur::cli {
 
@@ -17,6 +18,12 @@ struct DynamoDbOptions {
   // Stream records older than this are trimmed (DynamoDB keeps them 24 hours), checked every
   // minute.
   int stream_retention_hours = 24;
+  // Event-source mappings: one-line specs (--trigger) and a JSON file of them.
+  std::vector<std::string> trigger_specs;
+  std::string triggers_file;
+  // JSON file of access keys, secrets and IAM policies (src/dynamo/auth/auth_config.h); when
+  // set, every request must be SigV4-signed by a listed key and allowed by its policies.
+  std::string auth_file;
 };
 
 // Opens the store, serves until SIGINT/SIGTERM, then shuts down gracefully. Returns the

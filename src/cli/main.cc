@@ -2,11 +2,13 @@
 //   cruddur dynamodb   the DynamoDB-compatible engine (see dynamodb_command.h)
 //   cruddur db ...     the users directory: schema-load, seed, drop, update-cognito-user-ids
 //   cruddur auth ...   tokens from the local issuer (auth token <handle>)
+//   cruddur triggers   list / create / delete event-source mappings of a running engine
 #include <CLI/CLI.hpp>
 
 #include "cli/auth_command.h"
 #include "cli/db_command.h"
 #include "cli/dynamodb_command.h"
+#include "cli/triggers_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Cruddur: direct messaging on a DynamoDB-compatible engine"};
@@ -27,10 +29,21 @@ int main(int argc, char** argv) {
                    "Hours stream records are kept")
       ->check(CLI::Range(1, 24 * 365))
       ->capture_default_str();
+  dynamodb->add_option("--trigger", ddb.trigger_specs,
+                       "An event-source mapping, e.g. 'name=n,table=t,batch-size=10,command=...' "
+                       "(repeatable; see src/triggers/mapping_config.h)");
+  dynamodb->add_option("--triggers-file", ddb.triggers_file, "A JSON list of mappings")
+      ->check(CLI::ExistingFile);
+  dynamodb
+      ->add_option("--auth", ddb.auth_file,
+                   "JSON file of access keys, secrets and IAM policies; every request must then "
+                   "be SigV4-signed and allowed")
+      ->check(CLI::ExistingFile);
   dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
       ->capture_default_str();
   cruddur::cli::AddDbCommand(app);
   cruddur::cli::AddAuthCommand(app);
+  cruddur::cli::AddTriggersCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (dynamodb->parsed()) return cruddur::cli::RunDynamoDb(ddb);

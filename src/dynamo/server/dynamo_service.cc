@@ -8,9 +8,11 @@
 #include <cstring>
 #include <random>
 
+#include "aws/sigv4.h"
 #include "common/json.h"
 #include "dynamo/api/idempotency.h"
 #include "dynamo/api/streams.h"
+#include "dynamo/auth/access.h"
 
 namespace cruddur::dynamo {
 namespace {
@@ -51,9 +53,10 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Checks that an Authorization header is a well-formed SigV4 header. Signatures are not
-// verified yet (issue #7); any access key id is accepted, including ones with underscores.
-Status CheckAuthorization(const net::HttpRequest& request) {
+// Without an auth file: checks only that an Authorization header is a well-formed SigV4
+// header, as DynamoDB Local does; any access key id is accepted, including ones with
+// underscores.
+Status CheckAuthorizationForm(const net::HttpRequest& request) {
   const std::string* auth = request.Header("authorization");
   if (auth == nullptr || Trim(*auth).substr(0, 5) != "AWS4-") {
     return Status(ErrorCode::kMissingAuthenticationToken,
@@ -89,6 +92,19 @@ Result<std::string> Run(api::Operation op, api::ApiContext& ctx, const json::Doc
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+Status UnrecognizedClient() {
+  return Status(ErrorCode::kUnrecognizedClient,
+                "The security token included in the request is invalid.");
+}
+
+// Constant time, as the signature comparison: a session token is a credential too.
+bool SameToken(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 }  // namespace
 
 struct DynamoService::Impl {
@@ -96,6 +112,40 @@ struct DynamoService::Impl {
   DynamoServiceOptions options;
   api::IdempotencyCache idempotency;
   api::ApiContext ctx;
+  aws::SigV4 sigv4;  // its signing-key cache is shared by every request thread
+
+  int64_t NowSeconds() const {
+    if (options.now_seconds) return options.now_seconds();
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // With an auth file: who signed the request (SigV4), then whether their policies allow it.
+  Status Authenticate(const net::HttpRequest& request, auth::ApiFamily family,
+                      std::string_view operation, const json::Value& body) {
+    const auth::AuthConfig& config = *options.auth;
+    aws::RequestParts parts{request.method, request.target, request.headers, request.body};
+    aws::SecretLookup lookup = [&config](std::string_view key_id) -> Result<std::string> {
+      const auth::Principal* principal = config.Find(key_id);
+      if (principal == nullptr) return UnrecognizedClient();
+      return principal->secret_access_key;
+    };
+    aws::VerifyOptions verify;
+    verify.service = "dynamodb";
+    verify.region = options.region;
+    verify.now_unix_seconds = NowSeconds();
+    CRUDDUR_ASSIGN_OR_RETURN(aws::VerifiedRequest who, sigv4.Verify(parts, lookup, verify));
+    const auth::Principal* principal = config.Find(who.access_key_id);
+    // AWS refuses a token that does not belong to the key, including any token sent with
+    // long-term credentials, with the same UnrecognizedClientException.
+    if (principal == nullptr || !SameToken(principal->session_token, who.session_token)) {
+      return UnrecognizedClient();
+    }
+    std::vector<auth::AccessCheck> checks = auth::DescribeAccess(
+        family, operation, body, *engine, {options.region, config.account_id()});
+    return auth::Authorize(*principal, checks);
+  }
 };
 
 DynamoService::DynamoService(storage::Engine* engine, DynamoServiceOptions options)
@@ -104,6 +154,7 @@ DynamoService::DynamoService(storage::Engine* engine, DynamoServiceOptions optio
   impl_->options = std::move(options);
   impl_->ctx.engine = engine;
   impl_->ctx.region = impl_->options.region;
+  if (impl_->options.auth) impl_->ctx.account_id = impl_->options.auth->account_id();
   impl_->ctx.now_micros = NowMicros;
   impl_->ctx.idempotency = &impl_->idempotency;
 }
@@ -221,15 +272,30 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
   const std::string* target = request.Header("x-amz-target");
   std::string_view target_view = target != nullptr ? std::string_view(*target) : "";
   api::Operation op = nullptr;
+  auth::ApiFamily family = auth::ApiFamily::kDynamoDB;
+  std::string_view operation;
   if (target_view.substr(0, kTargetPrefix.size()) == kTargetPrefix) {
-    op = api::FindOperation(target_view.substr(kTargetPrefix.size()));
+    operation = target_view.substr(kTargetPrefix.size());
+    op = api::FindOperation(operation);
   } else if (target_view.substr(0, kStreamsTargetPrefix.size()) == kStreamsTargetPrefix) {
-    op = api::FindStreamsOperation(target_view.substr(kStreamsTargetPrefix.size()));
+    family = auth::ApiFamily::kStreams;
+    operation = target_view.substr(kStreamsTargetPrefix.size());
+    op = api::FindStreamsOperation(operation);
   }
   if (op == nullptr) {
     return fail(Status(ErrorCode::kUnknownOperation, "An unknown operation was requested."));
   }
-  Status auth = CheckAuthorization(request);
+  Status auth;
+  if (impl_->options.auth) {
+    // As in Run: an exception here would be a bug; it must refuse the request, not crash.
+    try {
+      auth = impl_->Authenticate(request, family, operation, doc);
+    } catch (const std::exception& e) {
+      auth = InternalError(std::string("unexpected exception in authorization: ") + e.what());
+    }
+  } else {
+    auth = CheckAuthorizationForm(request);
+  }
   if (!auth.ok()) return fail(auth);
 
   Result<std::string> result = Run(op, impl_->ctx, doc);

@@ -6,6 +6,21 @@
 // UnknownOperationException; body not JSON -> SerializationException; X-Amz-Target not
 // `DynamoDB_20120810.<Operation>` -> UnknownOperationException; no or malformed SigV4
 // Authorization -> MissingAuthenticationToken / IncompleteSignature; then the operation.
+//
+// Authentication and authorization (DynamoServiceOptions::auth, off by default). Off, any
+// well-formed SigV4 Authorization header is accepted unchecked, as DynamoDB Local does. On,
+// every DynamoDB and DynamoDB Streams request is verified with SigV4 (service "dynamodb", the
+// configured region, 15 minutes of clock skew) against the auth file's access keys:
+//   no Authorization header               -> MissingAuthenticationTokenException
+//   malformed header / no X-Amz-Date      -> IncompleteSignatureException
+//   unknown access key, or a session token
+//     that is not the principal's         -> UnrecognizedClientException ("The security token
+//                                            included in the request is invalid.")
+//   wrong scope, skew, or signature       -> InvalidSignatureException
+// and then authorized against the principal's identity policies (dynamo/auth/access.h):
+// AccessDeniedException in AWS's wording. All of these are HTTP 400, as the Developer Guide's
+// "Error handling with DynamoDB" lists them for DynamoDB. With auth on, the engine's account id
+// (in TableArn, stream ARNs and policy resources) is the auth file's AccountId.
 // Every response carries x-amzn-RequestId and x-amz-crc32 (the CRC32 of the body, which the
 // AWS SDKs verify).
 //
@@ -17,11 +32,14 @@
 // Thread-safety: Handle may be called concurrently from any number of threads.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "dynamo/api/api.h"
+#include "dynamo/auth/auth_config.h"
 #include "dynamo/client/client.h"
 #include "dynamo/storage/engine.h"
 #include "net/http_server.h"
@@ -30,6 +48,10 @@ namespace cruddur::dynamo {
 
 struct DynamoServiceOptions {
   std::string region = "us-east-1";
+  // Credentials and policies every request is checked against; null = no checks (default).
+  std::shared_ptr<const auth::AuthConfig> auth;
+  // Seconds since the epoch for SigV4's clock-skew check; the system clock when empty.
+  std::function<int64_t()> now_seconds;
 };
 
 class DynamoService {
