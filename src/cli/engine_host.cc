@@ -145,6 +145,9 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const EngineHostOptions& o
       triggers::TriggerRunner::Create(impl->source.get(), impl->client.get(), runner_options);
   auto host = std::unique_ptr<EngineHost>(new EngineHost(std::move(impl)));
   if (!runner.ok()) return runner.TakeStatus();
+  if (options.before_triggers) {
+    CRUDDUR_RETURN_IF_ERROR(options.before_triggers(host->impl_->client.get()));
+  }
   host->impl_->runner = std::move(runner).value();
   CRUDDUR_RETURN_IF_ERROR(host->impl_->runner->Start(options.triggers));
   host->impl_->runner_for_admin = host->impl_->runner.get();

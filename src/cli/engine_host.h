@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct EngineHostOptions {
   int stream_retention_hours = 24;
   std::vector<triggers::MappingConfig> triggers;         // from --trigger / --triggers-file
   std::shared_ptr<const dynamo::auth::AuthConfig> auth;  // null: requests are not verified
+  // Run once the engine answers and before the triggers start (e.g. creating the tables the
+  // triggers read); its error fails Start.
+  std::function<Status(dynamo::DynamoClient*)> before_triggers;
 };
 
 class EngineHost {

@@ -1,4 +1,5 @@
 // The `cruddur` command. Subcommands:
+//   cruddur serve      the messaging backend: API, engine, stream handler (serve_command.h)
 //   cruddur dynamodb   the DynamoDB-compatible engine (see dynamodb_command.h)
 //   cruddur db ...     the users directory: schema-load, seed, drop, update-cognito-user-ids
 //   cruddur auth ...   tokens from the local issuer (auth token <handle>)
@@ -8,6 +9,7 @@
 #include "cli/auth_command.h"
 #include "cli/db_command.h"
 #include "cli/dynamodb_command.h"
+#include "cli/serve_command.h"
 #include "cli/triggers_command.h"
 
 int main(int argc, char** argv) {
@@ -41,11 +43,35 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
       ->capture_default_str();
+  cruddur::cli::ServeOptions serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Run Cruddur's messaging backend (API, engine, stream handler)");
+  serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--api-port", serve.api_port, "Port of the messaging API")
+      ->capture_default_str();
+  serve_cmd->add_option("--dynamodb-port", serve.dynamodb_port, "Port of the embedded engine")
+      ->capture_default_str();
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Folder of the embedded stores")
+      ->capture_default_str();
+  serve_cmd->add_flag("--in-memory", serve.in_memory, "The embedded engine keeps nothing on disk");
+  serve_cmd->add_option("--endpoint-url", serve.endpoint_url,
+                        "A remote DynamoDB endpoint instead of the embedded engine "
+                        "(default: $AWS_ENDPOINT_URL_DYNAMODB or $AWS_ENDPOINT_URL)");
+  serve_cmd->add_option("--region", serve.region, "Region of the embedded engine")
+      ->capture_default_str();
+  serve_cmd->add_flag("--demo", serve.demo,
+                      "Create the table, the demo users and their conversation; print a token");
+  serve_cmd
+      ->add_option("--cache-capacity", serve.cache_capacity,
+                   "Entries per read cache (0 turns it off)")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "Event loops per server (0 = one per core)");
   cruddur::cli::AddDbCommand(app);
   cruddur::cli::AddAuthCommand(app);
   cruddur::cli::AddTriggersCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (dynamodb->parsed()) return cruddur::cli::RunDynamoDb(ddb);
+  if (serve_cmd->parsed()) return cruddur::cli::RunServe(serve);
   return 0;
 }
