@@ -18,3 +18,6 @@ ctest --test-dir build --output-on-failure -j2 --timeout 300
 
 echo "== black-box suite (boto3 + AWS CLI)"
 CRUDDUR_BIN="$PWD/build/src/cli/cruddur" /usr/bin/python3 -m pytest tests/compat -q -p no:cacheprovider
+
+echo "== end-to-end suite (cruddur serve over HTTP)"
+CRUDDUR_BIN="$PWD/build/src/cli/cruddur" /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
