@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
                    "Entries per read cache (0 turns it off)")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "Event loops per server (0 = one per core)");
+  serve_cmd->add_option("--web-dir", serve.web_dir,
+                        "Folder of the messaging page (default: the repository's web/)");
   cruddur::cli::AddDbCommand(app);
   cruddur::cli::AddAuthCommand(app);
   cruddur::cli::AddTriggersCommand(app);

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "cli/engine_host.h"
+#include "cli/web_assets.h"
+#include "common/json.h"
 #include "dynamo/client/aws_config.h"
 #include "dynamo/client/http_client.h"
 #include "identity/identity.h"
@@ -29,6 +31,42 @@ constexpr char kStreamMapping[] = "message-stream";
 int Fail(const std::string& what, const Status& st) {
   std::fprintf(stderr, "cruddur serve: %s: %s\n", what.c_str(), st.ToString().c_str());
   return 1;
+}
+
+void JsonReply(int status, const std::string& body, net::HttpResponse* response) {
+  response->status = status;
+  response->headers.emplace_back("Content-Type", "application/json");
+  response->body = body;
+}
+
+// POST /api/dev/sign_in: a token from the local issuer for a user of the directory.
+void DevSignIn(identity::UsersDirectory* users, const identity::LocalIssuer& issuer,
+               int64_t now_seconds, const net::HttpRequest& request, net::HttpResponse* response) {
+  json::Document doc;
+  if (!json::Parse(request.body, &doc).ok() || !doc.IsObject() || !doc.HasMember("handle") ||
+      !doc["handle"].IsString()) {
+    return JsonReply(400, R"({"error":"expected {\"handle\": \"<handle>\"}"})", response);
+  }
+  std::string handle(doc["handle"].GetString(), doc["handle"].GetStringLength());
+  auto token = identity::MintLocalAccessToken(*users, issuer, handle, now_seconds);
+  if (!token.ok()) {
+    bool unknown = token.status().code() == ErrorCode::kResourceNotFound;
+    return JsonReply(unknown ? 404 : 500,
+                     unknown ? R"({"error":"no user with that handle"})"
+                             : R"({"error":"the token could not be made"})",
+                     response);
+  }
+  json::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("access_token");
+  w.String(token->c_str());
+  w.Key("expires_in");
+  w.Int(3600);
+  w.Key("handle");
+  w.String(handle.c_str());
+  w.EndObject();
+  JsonReply(200, std::string(buf.GetString(), buf.GetSize()), response);
 }
 
 int64_t NowSeconds() {
@@ -170,21 +208,32 @@ int RunServe(const ServeOptions& options) {
     local_issuer.emplace(std::move(issuer).value());
     jwks = local_issuer->issuer().JwksJson();
   }
+  std::string web_dir = options.web_dir.empty() ? CRUDDUR_WEB_DIR : options.web_dir;
+  auto loaded = WebAssets::Load(web_dir);
+  if (!loaded.ok() && loaded.status().code() != ErrorCode::kResourceNotFound) {
+    return Fail("web page", loaded.status());
+  }
+  std::optional<WebAssets> web;
+  if (loaded.ok()) web.emplace(std::move(loaded).value());
+  identity::UsersDirectory* users_ptr = users->get();
+  const identity::LocalIssuer* issuer_ptr = local_issuer ? &*local_issuer : nullptr;
   net::HttpHandler api_handler = api.AsHandler();
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.api_port;
   http.threads = options.threads;
-  auto api_server = net::HttpServer::Start(
-      http, [&api_handler, &jwks](const net::HttpRequest& req, net::HttpResponse* resp) {
-        if (!jwks.empty() && req.method == "GET" && req.target == "/.well-known/jwks.json") {
-          resp->status = 200;
-          resp->headers.emplace_back("Content-Type", "application/json");
-          resp->body = jwks;
-          return;
-        }
-        api_handler(req, resp);
-      });
+  auto api_server = net::HttpServer::Start(http, [&](const net::HttpRequest& req,
+                                                     net::HttpResponse* resp) {
+    if (issuer_ptr != nullptr && req.method == "GET" && req.target == "/.well-known/jwks.json") {
+      return JsonReply(200, jwks, resp);
+    }
+    if (issuer_ptr != nullptr && req.target == "/api/dev/sign_in") {
+      if (req.method != "POST") return JsonReply(405, R"({"error":"use POST"})", resp);
+      return DevSignIn(users_ptr, *issuer_ptr, NowSeconds(), req, resp);
+    }
+    if (web && web->Serve(req, resp)) return;
+    api_handler(req, resp);
+  });
   if (!api_server.ok()) return Fail("messaging API", api_server.status());
 
   // ---- Demo data ----
@@ -211,6 +260,10 @@ int RunServe(const ServeOptions& options) {
 
   std::printf("cruddur serve: messaging API on http://%s:%u, %s\n", options.host.c_str(),
               (*api_server)->port(), where.c_str());
+  if (web) {
+    std::printf("open http://%s:%u/ for the messaging page\n", options.host.c_str(),
+                (*api_server)->port());
+  }
   if (!token.empty()) {
     std::printf(
         "try it (token for andrewbrown, valid 1 hour; `cruddur auth token <handle>` mints more):\n"

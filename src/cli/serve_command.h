@@ -10,8 +10,11 @@
 //                       polling that endpoint's Streams API; CONNECTION_URL: PostgreSQL;
 //                       AWS_COGNITO_USER_POOL_ID/_CLIENT_ID: Cognito tokens
 //
-// The messaging API listens on --api-port (4567), with the local issuer's JWKS at
-// /.well-known/jwks.json when it is the one trusted. --demo makes sure the table, the demo
+// The messaging API listens on --api-port (4567), beside the messaging page (web/, at `/`).
+// When the local issuer is the one trusted, the same port publishes its JWKS at
+// /.well-known/jwks.json and signs demo users in: POST /api/dev/sign_in {"handle": "bayko"} ->
+// {"access_token", "expires_in", "handle"} (404 with Cognito configured: no passwordless
+// sign-in where real users live). --demo makes sure the table, the demo
 // users and the demo conversation exist, and prints a token and a curl line to try.
 #pragma once
 
@@ -31,6 +34,7 @@ struct ServeOptions {
   bool demo = false;
   int threads = 0;
   size_t cache_capacity = 100000;
+  std::string web_dir;  // the page's files; "" = the repository's web/ (CRUDDUR_WEB_DIR)
 };
 
 // Serves until SIGINT/SIGTERM; returns the process exit code.

@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 
 def wait_for(predicate, timeout=20.0, what="condition"):
@@ -106,3 +107,31 @@ def test_data_survives_a_restart_and_demo_is_not_duplicated(serve, tmp_path):
              == "before restart", what="the last message")
     r = again.get(f"/api/messages/{group}", andrew)
     assert r.json()[-1]["message"] == "before restart"
+
+
+def test_dev_sign_in_and_jwks(serve):
+    s = serve()
+    r = requests.post(s.api + "/api/dev/sign_in", json={"handle": "bayko"}, timeout=30)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["handle"] == "bayko" and body["expires_in"] == 3600
+    groups = s.get("/api/message_groups", body["access_token"]).json()
+    assert groups[0]["handle"] == "andrewbrown"
+    assert requests.post(s.api + "/api/dev/sign_in", json={"handle": "nobody"},
+                         timeout=30).status_code == 404
+    assert requests.post(s.api + "/api/dev/sign_in", data="{", timeout=30).status_code == 400
+    assert requests.get(s.api + "/api/dev/sign_in", timeout=30).status_code == 405
+    keys = requests.get(s.api + "/.well-known/jwks.json", timeout=30).json()["keys"]
+    assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256"
+
+
+def test_page_is_served_when_present(serve, tmp_path):
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html><title>Cruddur</title>")
+    s = serve(extra=("--web-dir", str(web)))
+    r = requests.get(s.api + "/", timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "Cruddur" in r.text
+    assert requests.get(s.api + "/api/health-check", timeout=30).json()["success"] is True
