@@ -21,3 +21,6 @@ CRUDDUR_BIN="$PWD/build/src/cli/cruddur" /usr/bin/python3 -m pytest tests/compat
 
 echo "== end-to-end suite (cruddur serve over HTTP)"
 CRUDDUR_BIN="$PWD/build/src/cli/cruddur" /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
+
+echo "== browser tests (Playwright + Debian's chromium against cruddur serve)"
+CRUDDUR_BIN="$PWD/build/src/cli/cruddur" bash tests/web/run.sh

@@ -70,19 +70,23 @@ struct Run {
   FailText(run.name, status.ToString());
 }
 
-// The table the messaging commands use must exist; a missing one gets the schema-load hint.
-// A refused DescribeTable (an IAM policy without it, as the seed's) is not fatal: the command's
-// own calls then report what is wrong.
-void RequireTable(const Run& run) {
+// {"TableName": table}: the whole request of DescribeTable and DeleteTable.
+std::string TableRequest(std::string_view table) {
   json::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("TableName");
-  w.String(messaging::kDefaultTableName.data(),
-           static_cast<rapidjson::SizeType>(messaging::kDefaultTableName.size()));
+  w.String(table.data(), static_cast<rapidjson::SizeType>(table.size()));
   w.EndObject();
-  Result<std::string> described = run.client->Call(
-      dynamo::Api::kDynamoDB, "DescribeTable", std::string_view(buf.GetString(), buf.GetSize()));
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// The table the messaging commands use must exist; a missing one gets the schema-load hint.
+// A refused DescribeTable (an IAM policy without it, as the seed's) is not fatal: the command's
+// own calls then report what is wrong.
+void RequireTable(const Run& run) {
+  Result<std::string> described = run.client->Call(dynamo::Api::kDynamoDB, "DescribeTable",
+                                                   TableRequest(messaging::kDefaultTableName));
   if (described.ok()) return;
   if (described.status().code() == ErrorCode::kResourceNotFound) {
     FailText(run.name, "table " + std::string(messaging::kDefaultTableName) +
@@ -117,8 +121,8 @@ Run Connect(std::string sub, const DdbOptions& options, bool prod) {
   dynamo::DynamoClientConfig config;
   if (loaded.ok()) {
     config = std::move(loaded).value();
-  } else if (prod || !options.endpoint_url.empty()) {
-    // Somewhere other than the local engine: its configuration must be complete.
+  } else if (prod) {
+    // AWS itself (or whatever the configuration names): its configuration must be complete.
     FailText(run.name, "AWS configuration: " + loaded.status().message());
   } else {
     config.region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or(""));
@@ -208,14 +212,7 @@ void SchemaLoad(const DdbOptions& options) {
     return;
   }
   if (!created.ok()) Fail(run, created);
-  json::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("TableName");
-  w.String(store.table_name());
-  w.EndObject();
-  json::Document described =
-      CallOrFail(run, "DescribeTable", std::string_view(buf.GetString(), buf.GetSize()));
+  json::Document described = CallOrFail(run, "DescribeTable", TableRequest(store.table_name()));
   if (described.HasMember("Table")) {
     std::cout << json::ToString(described["Table"]) << "\n";
   } else {
@@ -263,14 +260,8 @@ void Drop(const DdbOptions& options) {
   }
   Run run = Connect("drop", options, options.words.size() == 2);
   std::cout << "deleting table: " << table << "\n";
-  json::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("TableName");
-  w.String(table);
-  w.EndObject();
-  Result<std::string> deleted = run.client->Call(dynamo::Api::kDynamoDB, "DeleteTable",
-                                                 std::string_view(buf.GetString(), buf.GetSize()));
+  Result<std::string> deleted =
+      run.client->Call(dynamo::Api::kDynamoDB, "DeleteTable", TableRequest(table));
   if (!deleted.ok() && deleted.status().code() == ErrorCode::kResourceNotFound) {
     FailText(run.name, "no table " + table + " at " + run.endpoint);
   }

@@ -23,11 +23,12 @@
 //                                            newest first: other handle, local time, last text
 //
 // Where: without `prod`, the endpoint is --endpoint-url (default http://127.0.0.1:8000, the
-// local engine), with the AWS configuration's credentials and region when it has them and
-// dummy ones (us-east-1) otherwise. With `prod` (as the seed's scripts take it) and no
-// --endpoint-url, the AWS configuration alone decides (aws_config.h: AWS_ENDPOINT_URL, region,
-// keys, profiles), i.e. real AWS. Calls are retried up to 3 attempts (the AWS CLI's default;
-// AWS_MAX_ATTEMPTS or the profile's max_attempts override).
+// local engine; AWS_ENDPOINT_URL is not consulted, as the seed's scripts hardcode theirs), with
+// the AWS configuration's credentials and region when it resolves and dummy ones (us-east-1)
+// when it does not. With `prod` (as the seed's scripts take it) the AWS configuration must
+// resolve and decides (aws_config.h: AWS_ENDPOINT_URL, region, keys, profiles), i.e. real AWS
+// unless --endpoint-url names another endpoint. Calls are retried up to 3 attempts (the AWS CLI's
+// default; AWS_MAX_ATTEMPTS or the profile's max_attempts override).
 //
 // Users (seed, get-conversation, list-conversations) come from the users directory named by
 // --data-dir (SQLite, default ./data) or CONNECTION_URL / --connection-url (PostgreSQL); a

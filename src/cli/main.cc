@@ -1,13 +1,17 @@
 // The `cruddur` command. Subcommands:
 //   cruddur serve      the messaging backend: API, engine, stream handler (serve_command.h)
 //   cruddur dynamodb   the DynamoDB-compatible engine (see dynamodb_command.h)
+//   cruddur ddb ...    the seed's DynamoDB scripts: schema-load, list-tables, drop, scan, seed,
+//                      get-conversation, list-conversations
 //   cruddur db ...     the users directory: schema-load, seed, drop, update-cognito-user-ids
 //   cruddur auth ...   tokens from the local issuer (auth token <handle>)
+//   cruddur cognito    list-users of the Cognito user pool (AWS_COGNITO_USER_POOL_ID)
 //   cruddur triggers   list / create / delete event-source mappings of a running engine
 #include <CLI/CLI.hpp>
 
 #include "cli/auth_command.h"
 #include "cli/db_command.h"
+#include "cli/ddb_command.h"
 #include "cli/dynamodb_command.h"
 #include "cli/serve_command.h"
 #include "cli/triggers_command.h"
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--web-dir", serve.web_dir,
                         "Folder of the messaging page (default: the repository's web/)");
   cruddur::cli::AddDbCommand(app);
+  cruddur::cli::AddDdbCommand(app);
+  cruddur::cli::AddCognitoCommand(app);
   cruddur::cli::AddAuthCommand(app);
   cruddur::cli::AddTriggersCommand(app);
 

@@ -17,6 +17,7 @@
 #include "identity/local_issuer.h"
 #include "messaging/demo.h"
 #include "messaging/http_api.h"
+#include "messaging/live.h"
 #include "messaging/stream_handler.h"
 #include "net/http_server.h"
 #include "triggers/stream_source.h"
@@ -187,14 +188,20 @@ int RunServe(const ServeOptions& options) {
     }
   }
   messaging::MessagingService service(&store, users->get(), {options.cache_capacity});
+  // Live updates for open pages: the stream handler publishes each new message and the group
+  // rows it moved (declared before the handler, which calls it).
+  messaging::EventHub hub;
   messaging::MessageStreamHandler handler(
-      client, kTable, [&service](const std::string& group, const std::vector<std::string>& owners) {
+      client, kTable,
+      [&service](const std::string& group, const std::vector<std::string>& owners) {
         service.OnGroupChanged(group, owners);
-      });
+      },
+      hub.AsGroupUpdatedCallback());
   stream_handler = &handler;
   identity::RefreshingJwtVerifier* jwt = verifier->get();
   messaging::MessagingHttpApiOptions api_options;
   api_options.frontend_url = env("FRONTEND_URL").value_or("");
+  api_options.events = &hub;
   messaging::MessagingHttpApi api(
       &service, users->get(),
       [jwt](std::string_view token, int64_t now) { return jwt->Verify(token, now); }, api_options);

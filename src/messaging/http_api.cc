@@ -69,34 +69,12 @@ void SetStatus(net::HttpResponse* r, const Status& st) {
   }
 }
 
-void WriteMessageFields(ddb::JsonOut& o, const Message& m) {
-  o.Key("uuid");
-  o.String(m.uuid);
-  o.Key("display_name");
-  o.String(m.display_name);
-  o.Key("handle");
-  o.String(m.handle);
-  o.Key("message");
-  o.String(m.message);
-  o.Key("created_at");
-  o.String(m.created_at);
-}
-
 void SetPage(net::HttpResponse* r, const Page<MessageGroup>& page) {
   ddb::JsonOut o;
   o.w().StartArray();
   for (const auto& g : page.items) {
     o.w().StartObject();
-    o.Key("uuid");
-    o.String(g.uuid);
-    o.Key("display_name");
-    o.String(g.display_name);
-    o.Key("handle");
-    o.String(g.handle);
-    o.Key("message");
-    o.String(g.message);
-    o.Key("created_at");
-    o.String(g.created_at);
+    WriteMessageGroupFields(o, g);
     o.w().EndObject();
   }
   o.w().EndArray();
@@ -222,7 +200,7 @@ void MessagingHttpApi::Handle(const net::HttpRequest& request, net::HttpResponse
   }
 }
 
-Result<identity::ShortProfile> MessagingHttpApi::Authenticate(const net::HttpRequest& request) {
+Result<MessagingHttpApi::Caller> MessagingHttpApi::Authenticate(const net::HttpRequest& request) {
   const std::string* header = request.Header("authorization");
   if (header == nullptr) return Status(ErrorCode::kUnrecognizedClient, "missing bearer token");
   std::string_view value = *header;
@@ -235,6 +213,10 @@ Result<identity::ShortProfile> MessagingHttpApi::Authenticate(const net::HttpReq
   }
   std::string_view token = value.substr(kBearer.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return AuthenticateToken(token);
+}
+
+Result<MessagingHttpApi::Caller> MessagingHttpApi::AuthenticateToken(std::string_view token) {
   CRUDDUR_ASSIGN_OR_RETURN(identity::AccessTokenClaims claims,
                            verifier_(token, options_.clock() / 1000000));
   Result<std::string> uuid = users_->UuidFromCognitoUserId(claims.sub);
@@ -246,7 +228,7 @@ Result<identity::ShortProfile> MessagingHttpApi::Authenticate(const net::HttpReq
   CRUDDUR_ASSIGN_OR_RETURN(std::vector<identity::ShortProfile> profiles,
                            users_->UsersByUuids({*uuid}));
   if (profiles.empty()) return Status(ErrorCode::kUnrecognizedClient, "no user for this token");
-  return std::move(profiles.front());
+  return Caller{std::move(profiles.front()), claims.exp};
 }
 
 void MessagingHttpApi::Route(const net::HttpRequest& request, std::string_view path,
@@ -285,6 +267,12 @@ void MessagingHttpApi::Route(const net::HttpRequest& request, std::string_view p
     return SetJson(response, 200, o.str());
   }
 
+  if (path == "/api/events") {
+    if (options_.events == nullptr) return SetError(response, 404, "not_found", "no such route");
+    if (!get) return SetError(response, 405, "method_not_allowed", "");
+    return Events(request, query, response);
+  }
+
   const bool groups = path == "/api/message_groups";
   const bool post = path == "/api/messages";
   const bool messages = path.starts_with(kMessages) && path.size() > kMessages.size() &&
@@ -294,8 +282,9 @@ void MessagingHttpApi::Route(const net::HttpRequest& request, std::string_view p
     return SetError(response, 405, "method_not_allowed", "");
   }
 
-  Result<identity::ShortProfile> caller = Authenticate(request);
-  if (!caller.ok()) return SetStatus(response, caller.status());
+  Result<Caller> authenticated = Authenticate(request);
+  if (!authenticated.ok()) return SetStatus(response, authenticated.status());
+  const identity::ShortProfile* caller = &authenticated->profile;
   if (post) return PostMessage(*caller, request, response);
 
   std::optional<std::string> cursor = QueryParam(query, "cursor");
@@ -310,6 +299,28 @@ void MessagingHttpApi::Route(const net::HttpRequest& request, std::string_view p
   Result<Page<Message>> page = service_->Messages(caller->uuid, *group, *cursor);
   if (!page.ok()) return SetStatus(response, page.status());
   SetPage(response, *page);
+}
+
+void MessagingHttpApi::Events(const net::HttpRequest& request, std::string_view query,
+                              net::HttpResponse* response) {
+  std::optional<std::string> token = QueryParam(query, "access_token");
+  if (!token) return SetError(response, 401, "unauthorized", "malformed access_token");
+  Result<Caller> caller = token->empty() ? Authenticate(request) : AuthenticateToken(*token);
+  if (!caller.ok()) return SetStatus(response, caller.status());
+  std::shared_ptr<net::ResponseStream> stream = net::ResponseStream::Create();
+  // Sent at once, so the page knows it is connected; the reconnect delay after a drop.
+  stream->Write("retry: 2000\n\n");
+  Status subscribed =
+      options_.events->Subscribe(caller->profile.uuid, stream, caller->token_expires);
+  if (!subscribed.ok()) {
+    return SetError(response, 503, "too_many_streams", subscribed.message());
+  }
+  response->status = 200;
+  response->headers.emplace_back("content-type", "text/event-stream");
+  response->headers.emplace_back("cache-control", "no-cache");
+  // nginx (and proxies that follow it) would otherwise buffer the stream.
+  response->headers.emplace_back("x-accel-buffering", "no");
+  response->stream = std::move(stream);
 }
 
 void MessagingHttpApi::PostMessage(const identity::ShortProfile& caller,

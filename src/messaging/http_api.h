@@ -9,17 +9,21 @@
 //                                           {message_group_uuid, uuid, display_name, handle,
 //                                           message, created_at} (uuid: the message's)
 //   GET  /api/users/@<handle>/short         {uuid, handle, display_name} (no token, as the seed)
+//   GET  /api/events[?access_token=]        live updates as server-sent events (messaging/live.h),
+//                                           when an EventHub is configured (else 404)
 //
 // Paging: the next (older) page's cursor is in the X-Next-Cursor response header, absent on the
 // last page; pass it back as ?cursor=. Bodies stay the seed's bare arrays, so the seed's
 // frontend works unchanged.
 //
 // Auth: `Authorization: Bearer <access token>`, checked by the injected verifier; the token's
-// sub is looked up as users.cognito_user_id.
+// sub is looked up as users.cognito_user_id. /api/events also takes the token as
+// ?access_token= (tried first), since a browser's EventSource cannot send headers.
 //
 // Statuses: 200; 401 {"error":"unauthorized"} missing/invalid token or no user with that sub;
 // 403 {"error":"forbidden"} not a participant; 404 {"error":"not_found"} unknown group, handle
 // or route; 405 wrong method; 400 {"error":"bad_request"} malformed JSON or a malformed cursor;
+// 503 {"error":"too_many_streams"} the EventHub holds its maximum of streams;
 // 422 a JSON list of every failed check: message_blank, message_exceed_max_chars (over 1024
 // code points), message_group_uuid_blank, user_receiver_handle_blank, cannot_message_self,
 // message_invalid (not a string or not UTF-8). 500 only for server-side failures (the engine or
@@ -42,6 +46,7 @@
 #include "identity/jwt.h"
 #include "identity/users_directory.h"
 #include "messaging/clock.h"
+#include "messaging/live.h"
 #include "messaging/service.h"
 #include "net/http_server.h"
 
@@ -53,8 +58,9 @@ using TokenVerifier = std::function<Result<identity::AccessTokenClaims>(
     std::string_view token, std::int64_t now_unix_seconds)>;
 
 struct MessagingHttpApiOptions {
-  std::string frontend_url;  // FRONTEND_URL; empty: no CORS headers
-  Clock clock;               // for token expiry; SystemClock() when empty
+  std::string frontend_url;    // FRONTEND_URL; empty: no CORS headers
+  Clock clock;                 // for token expiry; SystemClock() when empty
+  EventHub* events = nullptr;  // serves GET /api/events when set; must outlive the API
 };
 
 class MessagingHttpApi {
@@ -68,8 +74,15 @@ class MessagingHttpApi {
   net::HttpHandler AsHandler();
 
  private:
-  // The caller's profile, or a Status mapped to 401.
-  Result<identity::ShortProfile> Authenticate(const net::HttpRequest& request);
+  struct Caller {
+    identity::ShortProfile profile;
+    std::int64_t token_expires = 0;  // the access token's exp (unix seconds)
+  };
+
+  // The caller whose bearer token this request carries, or a Status mapped to 401.
+  Result<Caller> Authenticate(const net::HttpRequest& request);
+  Result<Caller> AuthenticateToken(std::string_view token);
+  void Events(const net::HttpRequest& request, std::string_view query, net::HttpResponse* response);
   void Route(const net::HttpRequest& request, std::string_view path, std::string_view query,
              net::HttpResponse* response);
   void PostMessage(const identity::ShortProfile& caller, const net::HttpRequest& request,

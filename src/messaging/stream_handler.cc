@@ -1,5 +1,6 @@
 #include "messaging/stream_handler.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -17,7 +18,27 @@ constexpr int kMaxAttempts = 32;
 struct Latest {
   std::string sk;
   std::optional<std::string> text;
+  std::vector<Message> messages;  // every message of the batch in the group with a NewImage
 };
+
+// The sk's time as created_at (as the store renders it).
+std::string CreatedAt(std::string_view sk) {
+  return std::string(sk.substr(0, std::min(sk.size(), kTimestampLength)));
+}
+
+// The message a NewImage holds, as GET /api/messages renders it; nullopt when the row lacks an
+// attribute (it is then left out of live updates, not failed).
+std::optional<Message> ImageMessage(const json::Value& image, std::string_view sk) {
+  auto uuid = ddb::GetS(image, "message_uuid");
+  auto user = ddb::GetS(image, "user_uuid");
+  auto name = ddb::GetS(image, "user_display_name");
+  auto handle = ddb::GetS(image, "user_handle");
+  auto message = ddb::GetS(image, "message");
+  if (!uuid || !user || !name || !handle || !message) return std::nullopt;
+  return Message{std::string(*uuid),   std::string(*user),    std::string(*name),
+                 std::string(*handle), std::string(*message), CreatedAt(sk),
+                 std::string(sk)};
+}
 
 // Adds the record to `latest` (group uuid -> newest message seen) if it is an INSERT of a
 // message row.
@@ -38,24 +59,32 @@ Status Fold(const json::Value& record, std::map<std::string, Latest>* latest) {
   if (pk->substr(0, 4) != "MSG#") return Status::Ok();
   std::string group(pk->substr(4));
   std::optional<std::string> text;
+  Latest& slot = (*latest)[group];
   auto image = body->value.FindMember("NewImage");
   if (image != body->value.MemberEnd()) {
     auto message = ddb::GetS(image->value, "message");
     if (!message) return ValidationError("message row without a message attribute");
     text = std::string(*message);
+    if (std::optional<Message> m = ImageMessage(image->value, *sk)) {
+      slot.messages.push_back(std::move(*m));
+    }
   }
-  Latest& slot = (*latest)[group];
-  if (slot.sk < *sk) slot = Latest{std::string(*sk), std::move(text)};
+  if (slot.sk < *sk) {
+    slot.sk = std::string(*sk);
+    slot.text = std::move(text);
+  }
   return Status::Ok();
 }
 
 }  // namespace
 
 MessageStreamHandler::MessageStreamHandler(dynamo::DynamoClient* client, std::string table_name,
-                                           GroupChangedCallback on_change)
+                                           GroupChangedCallback on_change,
+                                           GroupUpdatedCallback on_update)
     : client_(client),
       store_(client, MessageStoreOptions{std::move(table_name), {}}),
-      on_change_(std::move(on_change)) {}
+      on_change_(std::move(on_change)),
+      on_update_(std::move(on_update)) {}
 
 Status MessageStreamHandler::HandleRecords(const std::vector<std::string_view>& records) {
   std::map<std::string, Latest> latest;
@@ -66,7 +95,7 @@ Status MessageStreamHandler::HandleRecords(const std::vector<std::string_view>& 
   }
   Status first;
   for (auto& [group, message] : latest) {
-    Status st = MoveGroup(group, message.sk, std::move(message.text));
+    Status st = MoveGroup(group, message.sk, std::move(message.text), std::move(message.messages));
     if (!st.ok() && first.ok()) first = std::move(st);
   }
   return first;
@@ -83,8 +112,33 @@ Status MessageStreamHandler::HandleLambdaEvent(std::string_view event_json) {
   return HandleRecords(std::vector<std::string_view>(texts.begin(), texts.end()));
 }
 
+void MessageStreamHandler::Notify(const std::string& group_uuid,
+                                  const std::vector<GroupMember>& members, const std::string& sk,
+                                  const std::string& text, std::vector<Message> messages) {
+  std::vector<std::string> owners;
+  for (const GroupMember& m : members) owners.push_back(m.owner_uuid);
+  if (on_change_) on_change_(group_uuid, owners);
+  if (!on_update_) return;
+  GroupUpdate update;
+  update.group_uuid = group_uuid;
+  update.owners = std::move(owners);
+  // Stream order is commit order, which for one group is sk order but for the odd retried
+  // record; sort so subscribers see them oldest first.
+  std::sort(messages.begin(), messages.end(),
+            [](const Message& a, const Message& b) { return a.sk < b.sk; });
+  update.messages = std::move(messages);
+  for (const GroupMember& m : members) {
+    if (sk < m.last_sk) continue;  // a newer message's batch reports this row
+    update.rows.push_back(GroupUpdate::OwnerRow{
+        m.owner_uuid, MessageGroup{group_uuid, m.other.uuid, m.other.display_name, m.other.handle,
+                                   text, CreatedAt(sk), sk}});
+  }
+  on_update_(update);
+}
+
 Status MessageStreamHandler::MoveGroup(const std::string& group_uuid, const std::string& sk,
-                                       std::optional<std::string> text) {
+                                       std::optional<std::string> text,
+                                       std::vector<Message> messages) {
   const std::string& table = store_.table_name();
   if (!text) {
     ddb::JsonOut o;
@@ -112,14 +166,12 @@ Status MessageStreamHandler::MoveGroup(const std::string& group_uuid, const std:
     Result<std::vector<GroupMember>> members = store_.Members(group_uuid);
     if (members.status().code() == ErrorCode::kResourceNotFound) return Status::Ok();
     CRUDDUR_RETURN_IF_ERROR(members.status());
-    std::vector<std::string> owners;
     ddb::JsonOut o;
     o.w().StartObject();
     o.Key("TransactItems");
     o.w().StartArray();
     int moved = 0;
     for (const GroupMember& m : *members) {
-      owners.push_back(m.owner_uuid);
       if (!(m.last_sk < sk)) continue;  // already at or past this message: never move back
       ++moved;
       // Update MBR#<group>/<owner> SET last_sk = :new IF last_sk = :old
@@ -179,12 +231,12 @@ Status MessageStreamHandler::MoveGroup(const std::string& group_uuid, const std:
     o.w().EndArray();
     o.w().EndObject();
     if (moved == 0) {
-      if (on_change_) on_change_(group_uuid, owners);
+      Notify(group_uuid, *members, sk, *text, std::move(messages));
       return Status::Ok();
     }
     Status st = client_->Call(dynamo::Api::kDynamoDB, "TransactWriteItems", o.str()).TakeStatus();
     if (st.ok()) {
-      if (on_change_) on_change_(group_uuid, owners);
+      Notify(group_uuid, *members, sk, *text, std::move(messages));
       return Status::Ok();
     }
     if (ddb::CancellationCodes(st).empty()) return st;

@@ -22,6 +22,11 @@
 // with no member rows (not written by this store). A record without NewImage (a KEYS_ONLY
 // stream) has its message read from the table.
 //
+// Live updates: after a group's rows are handled, an optional GroupUpdatedCallback gets the
+// batch's new messages in the group and each participant's group row as it now stands (see
+// GroupUpdate), so open pages can be told (messaging/live.h). Delivery is at least once: a
+// retried batch reports its messages again.
+//
 // Errors: the first failing group's Status after every group was tried (so the trigger runner
 // retries the batch; redoing the groups that succeeded is harmless). A record that is not a
 // stream record is kValidation.
@@ -47,10 +52,33 @@ namespace cruddur::messaging {
 using GroupChangedCallback =
     std::function<void(const std::string& group_uuid, const std::vector<std::string>& owners)>;
 
+// What one batch changed in one group.
+struct GroupUpdate {
+  struct OwnerRow {
+    std::string owner_uuid;
+    MessageGroup row;  // as GET /api/message_groups shows it to this owner
+  };
+
+  std::string group_uuid;
+  std::vector<std::string> owners;  // both participants
+  // The batch's new messages in the group, oldest first. Only records that carry NewImage are
+  // here (a KEYS_ONLY stream gives none).
+  std::vector<Message> messages;
+  // The group row of each participant whose row is now at the batch's newest message; a row
+  // already past it was moved by a later message, whose own batch reports it.
+  std::vector<OwnerRow> rows;
+};
+
+// Told, after a group's rows were handled, what changed in it. Must be thread-safe and quick
+// (it runs on the trigger runner's thread).
+using GroupUpdatedCallback = std::function<void(const GroupUpdate& update)>;
+
 class MessageStreamHandler {
  public:
+  // `on_change` runs before `on_update` for each group, so caches are fresh by the time live
+  // subscribers are told. Either may be empty.
   MessageStreamHandler(dynamo::DynamoClient* client, std::string table_name,
-                       GroupChangedCallback on_change = {});
+                       GroupChangedCallback on_change = {}, GroupUpdatedCallback on_update = {});
 
   // `records`: each one stream record object as JSON text, as GetRecords returns it and as a
   // Lambda event's Records[i] holds it (triggers::StreamRecord::json).
@@ -61,13 +89,18 @@ class MessageStreamHandler {
 
  private:
   // Moves the group's rows forward to the message with key `sk`; `text` is its text, or
-  // nullopt to read it from the message row.
+  // nullopt to read it from the message row. `messages`: the batch's messages in the group.
   Status MoveGroup(const std::string& group_uuid, const std::string& sk,
-                   std::optional<std::string> text);
+                   std::optional<std::string> text, std::vector<Message> messages);
+
+  // Tells both callbacks that the group's rows now stand as `members` says (after the move).
+  void Notify(const std::string& group_uuid, const std::vector<GroupMember>& members,
+              const std::string& sk, const std::string& text, std::vector<Message> messages);
 
   dynamo::DynamoClient* client_;
   MessageStore store_;  // for the member rows
   GroupChangedCallback on_change_;
+  GroupUpdatedCallback on_update_;
 };
 
 }  // namespace cruddur::messaging

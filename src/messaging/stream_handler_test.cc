@@ -216,5 +216,49 @@ TEST_F(StreamHandlerTest, AFailingGroupFailsTheBatchButOthersAreHandled) {
   EXPECT_EQ(Row(andrew_, ab->message_group_uuid).message, "ab 2");
 }
 
+// The live-update callback: every message of the batch, oldest first, and each owner's row as
+// it now stands; a replayed older record reports its message but no row.
+TEST_F(StreamHandlerTest, ReportsEveryMessageAndTheRowsItMoved) {
+  std::vector<GroupUpdate> updates;
+  MessageStreamHandler handler(env_.client(), "cruddur-messages", {},
+                               [&](const GroupUpdate& u) { updates.push_back(u); });
+  auto first = env_.store()->CreateMessageGroup(andrew_, bayko_, "one");
+  ASSERT_TRUE(first.ok());
+  const std::string g = first->message_group_uuid;
+  env_.clock().Advance(kMinute);
+  ASSERT_TRUE(env_.store()->CreateMessage(g, bayko_, "two").ok());
+  std::vector<std::string> records = env_.StreamRecords();
+  ASSERT_TRUE(handler.HandleRecords({records.begin(), records.end()}).ok());
+  ASSERT_EQ(updates.size(), 1u);
+  const GroupUpdate& u = updates[0];
+  EXPECT_EQ(u.group_uuid, g);
+  ASSERT_EQ(u.messages.size(), 2u);
+  EXPECT_EQ(u.messages[0].message, "one");
+  EXPECT_EQ(u.messages[0].handle, "andrewbrown");
+  EXPECT_EQ(u.messages[1].message, "two");
+  EXPECT_EQ(u.messages[1].handle, "bayko");
+  ASSERT_EQ(u.rows.size(), 2u);
+  for (const auto& [owner, row] : u.rows) {
+    const identity::ShortProfile& who = owner == andrew_.uuid ? andrew_ : bayko_;
+    const MessageGroup stored = Row(who, g);
+    EXPECT_EQ(row.uuid, stored.uuid);
+    EXPECT_EQ(row.handle, stored.handle);
+    EXPECT_EQ(row.display_name, stored.display_name);
+    EXPECT_EQ(row.message, "two");
+    EXPECT_EQ(row.created_at, stored.created_at);
+  }
+
+  // Only the first record again (a retry): its message, and no row moves back.
+  std::string older;
+  for (const std::string& r : records) {
+    if (r.find("\"one\"") != std::string::npos && r.find("MSG#") != std::string::npos) older = r;
+  }
+  ASSERT_FALSE(older.empty());
+  ASSERT_TRUE(handler.HandleRecords({older}).ok());
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[1].messages.size(), 1u);
+  EXPECT_TRUE(updates[1].rows.empty());
+}
+
 }  // namespace
 }  // namespace cruddur::messaging

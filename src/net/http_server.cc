@@ -21,6 +21,15 @@
 // a request to the end of its header block (slowloris); the idle timeout from the last byte
 // read or written.
 //
+// Streaming responses (ResponseStream) are written by other threads. A producer appends to the
+// stream's own buffer under the stream's mutex and, if the loop has not been told yet, puts the
+// stream on its loop's ready list (StreamWaker) and writes the loop's eventfd; the loop then
+// moves the bytes into the connection's output as one chunk. It only takes them once the
+// previous output has reached the socket, so a client that does not read leaves the bytes in
+// the stream, whose bound (stream_max_pending_bytes) then ends the stream and the connection:
+// at most twice the bound is held per streaming connection. A streaming connection keeps
+// reading (and discarding) input only to notice the client going away.
+//
 // Closing after a response (errors, `Connection: close`, HTTP/1.0, shutdown) is a "lingering
 // close" as in RFC 9112 section 9.6: shut down our write side, then read and discard until the
 // client closes or kLingerMs passes. Closing at once with unread request bytes in the kernel
@@ -53,6 +62,136 @@
 
 namespace cruddur::net {
 
+// An event loop's wake-up channel for streams: which streams have news, and an eventfd to say
+// so. Shared by the loop and the streams attached to it; closes the eventfd when the last of
+// them lets go, so a producer never writes to a reused descriptor.
+class StreamWaker {
+ public:
+  explicit StreamWaker(int fd) : fd_(fd) {}
+  ~StreamWaker() { ::close(fd_); }
+  StreamWaker(const StreamWaker&) = delete;
+  StreamWaker& operator=(const StreamWaker&) = delete;
+
+  int fd() const { return fd_; }
+
+  // Any thread.
+  void Notify(std::shared_ptr<ResponseStream> stream) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready_.push_back(std::move(stream));
+    }
+    const uint64_t one = 1;
+    // A failed write means the counter is already non-zero: the loop wakes anyway.
+    [[maybe_unused]] const ssize_t written = write(fd_, &one, sizeof(one));
+  }
+
+  // The loop thread: the streams with news since the last call.
+  std::vector<std::shared_ptr<ResponseStream>> TakeReady() {
+    uint64_t count = 0;
+    [[maybe_unused]] const ssize_t n = read(fd_, &count, sizeof(count));
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(ready_, {});
+  }
+
+ private:
+  const int fd_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<ResponseStream>> ready_;
+};
+
+// The event loop's access to a stream's state. Everything but Create/Write/Close/closed runs on
+// the loop thread of the connection the stream is attached to.
+class StreamAttachment {
+ public:
+  // Binds the stream to a connection; false if it was already bound to one.
+  static bool Attach(ResponseStream& s, std::shared_ptr<StreamWaker> waker, void* conn,
+                     size_t max_pending) {
+    std::lock_guard<std::mutex> lock(s.mu_);
+    if (s.attached_) return false;
+    s.attached_ = true;
+    s.max_pending_ = max_pending;
+    if (!s.ended_) {
+      s.waker_ = std::move(waker);
+      s.conn_ = conn;
+    }
+    return true;
+  }
+
+  static void* Conn(ResponseStream& s) {
+    std::lock_guard<std::mutex> lock(s.mu_);
+    return s.conn_;
+  }
+
+  struct Taken {
+    std::string data;
+    bool overflowed = false;
+    bool finished = false;  // the producer closed it and every byte has been taken
+  };
+
+  // Takes the pending bytes (only their state when `take_data` is false).
+  static Taken Take(ResponseStream& s, bool take_data) {
+    Taken taken;
+    std::lock_guard<std::mutex> lock(s.mu_);
+    s.wake_queued_ = false;
+    if (s.overflowed_) {
+      taken.overflowed = true;
+      return taken;
+    }
+    if (take_data) taken.data.swap(s.pending_);
+    taken.finished = s.producer_closed_ && s.pending_.empty();
+    return taken;
+  }
+
+  // The connection is done with the stream (or never took it): writes fail from now on.
+  static void Detach(ResponseStream& s) {
+    std::lock_guard<std::mutex> lock(s.mu_);
+    s.ended_ = true;
+    s.attached_ = true;
+    std::string().swap(s.pending_);
+    s.waker_.reset();
+    s.conn_ = nullptr;
+  }
+};
+
+std::shared_ptr<ResponseStream> ResponseStream::Create() {
+  return std::make_shared<ResponseStream>(Token{});
+}
+
+bool ResponseStream::Write(std::string_view data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ended_) return false;
+  if (data.empty()) return true;
+  if (data.size() > max_pending_ - std::min(max_pending_, pending_.size())) {
+    // The client is not reading: end the stream and let the loop drop the connection.
+    ended_ = true;
+    overflowed_ = true;
+    std::string().swap(pending_);
+  } else {
+    pending_.append(data);
+  }
+  if (waker_ != nullptr && !wake_queued_) {
+    wake_queued_ = true;
+    waker_->Notify(shared_from_this());
+  }
+  return !overflowed_;
+}
+
+void ResponseStream::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ended_) return;
+  ended_ = true;
+  producer_closed_ = true;
+  if (waker_ != nullptr && !wake_queued_) {
+    wake_queued_ = true;
+    waker_->Notify(shared_from_this());
+  }
+}
+
+bool ResponseStream::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ended_;
+}
+
 const std::string* HttpRequest::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
     if (name == lower_name) return &value;
@@ -72,6 +211,7 @@ constexpr int kMaxEvents = 256;
 // Accepts per listener wakeup, so a connection flood cannot starve established connections.
 constexpr int kMaxAcceptsPerWakeup = 128;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -184,16 +324,11 @@ void AppendNumber(std::string* out, uint64_t n) {
   out->append(buf, end);
 }
 
-// What AppendResponse needs to know about the request being answered.
-struct ResponseFraming {
-  bool head = false;             // HEAD: headers as for GET, no body
-  bool close = false;            // the connection closes after this response
-  bool echo_keep_alive = false;  // HTTP/1.0 keep-alive must be confirmed explicitly
-};
+// RFC 9110 section 8.6: no Content-Length (and no body) on 1xx, 204 and 304.
+bool IsBodyless(int status) { return status < 200 || status == 204 || status == 304; }
 
-void AppendResponse(std::string* out, const HttpResponse& response, const ResponseFraming& framing,
-                    std::string_view date) {
-  const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+void AppendHeaderLines(std::string* out, const HttpResponse& response, int status,
+                       std::string_view date) {
   out->append("HTTP/1.1 ");
   AppendNumber(out, static_cast<uint64_t>(status));
   out->push_back(' ');
@@ -210,8 +345,34 @@ void AppendResponse(std::string* out, const HttpResponse& response, const Respon
   out->append("Date: ");
   out->append(date);
   out->append("\r\n");
-  // RFC 9110 section 8.6: no Content-Length (and no body) on 1xx, 204 and 304.
-  const bool bodyless = status < 200 || status == 204 || status == 304;
+}
+
+// Stream bytes as they go on the wire: one chunk (RFC 9112 section 7.1), or raw when the body
+// is delimited by the connection closing.
+void AppendStreamData(std::string* out, std::string_view data, bool chunked) {
+  if (data.empty()) return;
+  if (chunked) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), data.size(), 16);
+    out->append(buf, end);
+    out->append("\r\n");
+  }
+  out->append(data);
+  if (chunked) out->append("\r\n");
+}
+
+// What AppendResponse needs to know about the request being answered.
+struct ResponseFraming {
+  bool head = false;             // HEAD: headers as for GET, no body
+  bool close = false;            // the connection closes after this response
+  bool echo_keep_alive = false;  // HTTP/1.0 keep-alive must be confirmed explicitly
+};
+
+void AppendResponse(std::string* out, const HttpResponse& response, const ResponseFraming& framing,
+                    std::string_view date) {
+  const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+  AppendHeaderLines(out, response, status, date);
+  const bool bodyless = IsBodyless(status);
   if (!bodyless) {
     out->append("Content-Length: ");
     AppendNumber(out, response.body.size());
@@ -240,8 +401,10 @@ struct Conn {
   std::unique_ptr<HttpParser> parser;
   std::string out;  // response bytes not yet written, from out_sent on
   size_t out_sent = 0;
-  std::string in;         // bytes read but not parsed while parsing is paused for backpressure
-  uint32_t interest = 0;  // epoll events currently registered
+  std::string in;  // bytes read but not parsed while parsing is paused for backpressure
+  std::shared_ptr<ResponseStream> stream;  // set while a streaming response is being sent
+  bool stream_chunked = false;             // its body is chunked (else ends with the connection)
+  uint32_t interest = 0;                   // epoll events currently registered
   int64_t last_activity_ms = 0;
   int64_t header_start_ms = -1;  // first byte of a request whose headers are incomplete
   int64_t linger_start_ms = -1;
@@ -262,6 +425,7 @@ class Loop {
 
   ~Loop() {
     for (auto& conn : conns_) {
+      if (conn->stream != nullptr) StreamAttachment::Detach(*conn->stream);
       ::close(conn->fd);
       shared_->open_connections.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -281,6 +445,13 @@ class Loop {
     ev.data.ptr = &listen_tag_;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) {
       return IoError(ErrnoMessage("epoll_ctl(listen)", errno));
+    }
+    const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0) return IoError(ErrnoMessage("eventfd", errno));
+    waker_ = std::make_shared<StreamWaker>(wake_fd);
+    ev.data.ptr = &wake_tag_;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
+      return IoError(ErrnoMessage("epoll_ctl(eventfd)", errno));
     }
     ev.data.ptr = &stop_tag_;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, shared_->stop_fd, &ev) != 0) {
@@ -306,6 +477,8 @@ class Loop {
           Accept();
         } else if (tag == &stop_tag_) {
           BeginDrain();
+        } else if (tag == &wake_tag_) {
+          OnStreamsReady();
         } else {
           OnConnEvent(static_cast<Conn*>(tag), events[i].events);
         }
@@ -375,6 +548,12 @@ class Loop {
     for (size_t i = conns_.size(); i-- > 0;) {
       Conn* c = conns_[i].get();
       if (c->lingering || c->close_after_write) continue;
+      if (c->stream != nullptr) {
+        // Send what the producer wrote so far, then end the body.
+        AppendStreamData(&c->out, StreamAttachment::Take(*c->stream, true).data, c->stream_chunked);
+        EndStream(c);
+        continue;
+      }
       if (c->parser->phase() != HttpParsePhase::kIdle) continue;  // mid-request: finish it
       if (c->out_sent == c->out.size()) {
         Close(c);
@@ -412,14 +591,15 @@ class Loop {
       return;
     }
     c->last_activity_ms = now_ms_;
-    if (c->lingering) return;  // discarded
+    // Discarded: after a streaming response nothing more is answered on this connection.
+    if (c->lingering || c->stream != nullptr) return;
     Consume(c, buf, static_cast<size_t>(n));
     if (!c->dead) Flush(c);
   }
 
   void OnPeerClosed(Conn* c) {
     c->peer_closed = true;
-    if (c->lingering) {
+    if (c->lingering || c->stream != nullptr) {
       Close(c);
       return;
     }
@@ -452,7 +632,8 @@ class Loop {
       }
       if (!step.message_complete) break;
       Respond(c);
-      if (c->close_after_write) return;  // bytes after a closing request are not read
+      // Bytes after a closing request, or after one answered with a stream, are not read.
+      if (c->close_after_write || c->stream != nullptr) return;
       if (c->out.size() - c->out_sent > kOutputHighWater) {
         if (!WriteOut(c) && c->dead) return;
         if (c->out.size() - c->out_sent > kOutputHighWater) {
@@ -477,12 +658,21 @@ class Loop {
     response.status = 200;
     response.headers.clear();
     response.body.clear();
+    response.stream.reset();
     // The handler's contract is not to throw; a throw (e.g. bad_alloc) must still not take the
     // loop, and every connection on it, down with it.
     try {
       shared_->handler(request, &response);
     } catch (...) {
-      response = HttpResponse{500, {}, {}};
+      if (response.stream != nullptr) StreamAttachment::Detach(*response.stream);
+      response = HttpResponse{500, {}, {}, nullptr};
+    }
+    if (response.stream != nullptr) {
+      std::shared_ptr<ResponseStream> stream = std::move(response.stream);
+      response.stream.reset();
+      RespondWithStream(c, request, std::move(stream));
+      parser.NextMessage();
+      return;
     }
     ResponseFraming framing;
     framing.head = request.method == "HEAD";
@@ -495,6 +685,80 @@ class Loop {
       c->close_after_write = true;
       UpdateInterest(c);
     }
+  }
+
+  // Sends the head of a streaming response; the stream's bytes follow as Flush takes them.
+  void RespondWithStream(Conn* c, const HttpRequest& request,
+                         std::shared_ptr<ResponseStream> stream) {
+    HttpResponse& response = response_;
+    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+    const bool head = request.method == "HEAD";
+    const bool refuse = head || IsBodyless(status) || draining_;
+    if (refuse ||
+        !StreamAttachment::Attach(*stream, waker_, c, shared_->options.stream_max_pending_bytes)) {
+      ResponseFraming framing;
+      framing.head = head;
+      framing.close = true;
+      if (refuse) {
+        // Nothing will be streamed: a HEAD, a status without a body, or a server stopping (the
+        // body, if any, is the whole of it).
+        StreamAttachment::Detach(*stream);
+        AppendResponse(&c->out, response, framing, Date());
+      } else {
+        // A handler handed out a stream that already belongs to another response.
+        AppendResponse(&c->out, HttpResponse{500, {}, {}, nullptr}, framing, Date());
+      }
+      c->close_after_write = true;
+      UpdateInterest(c);
+      return;
+    }
+    c->stream = std::move(stream);
+    // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
+    c->stream_chunked = !c->parser->is_http10();
+    c->read_paused = false;
+    c->in.clear();
+    AppendHeaderLines(&c->out, response, status, Date());
+    if (c->stream_chunked) c->out.append("Transfer-Encoding: chunked\r\n");
+    c->out.append("Connection: close\r\n\r\n");
+    AppendStreamData(&c->out, response.body, c->stream_chunked);
+    UpdateInterest(c);
+  }
+
+  // The loop's eventfd fired: streams on this loop have bytes, were closed or overflowed.
+  void OnStreamsReady() {
+    for (const std::shared_ptr<ResponseStream>& stream : waker_->TakeReady()) {
+      Conn* c = static_cast<Conn*>(StreamAttachment::Conn(*stream));
+      if (c == nullptr) continue;  // the connection is gone
+      if (c->out_sent == c->out.size()) {
+        Flush(c);
+      } else if (StreamAttachment::Take(*stream, /*take_data=*/false).overflowed) {
+        Close(c);
+      }
+    }
+  }
+
+  // Moves what the producer wrote into the output, if the previous output is all sent. True
+  // when output was added (or the stream finished); the connection is closed on overflow.
+  bool TakeStreamOutput(Conn* c) {
+    StreamAttachment::Taken taken =
+        StreamAttachment::Take(*c->stream, /*take_data=*/c->out_sent == c->out.size());
+    if (taken.overflowed) {
+      Close(c);
+      return false;
+    }
+    AppendStreamData(&c->out, taken.data, c->stream_chunked);
+    if (!taken.finished) return !taken.data.empty();
+    EndStream(c);
+    return true;
+  }
+
+  // Ends the body (with the last chunk when chunked); the connection closes once it is sent.
+  void EndStream(Conn* c) {
+    StreamAttachment::Detach(*c->stream);
+    c->stream.reset();
+    if (c->stream_chunked) c->out.append(kLastChunk);
+    c->close_after_write = true;
+    UpdateInterest(c);
   }
 
   // Queues the refusal for a request that never reached the handler; the connection closes.
@@ -551,6 +815,11 @@ class Loop {
   void Flush(Conn* c) {
     for (;;) {
       if (!WriteOut(c)) return;
+      if (c->stream != nullptr) {
+        const bool more = TakeStreamOutput(c);
+        if (c->dead) return;
+        if (more) continue;
+      }
       if (c->close_after_write) {
         FinishConnection(c);
         return;
@@ -597,6 +866,10 @@ class Loop {
   void Close(Conn* c) {
     if (c->dead) return;
     c->dead = true;
+    if (c->stream != nullptr) {
+      StreamAttachment::Detach(*c->stream);
+      c->stream.reset();
+    }
     ::close(c->fd);  // also removes it from the epoll set
     shared_->open_connections.fetch_sub(1, std::memory_order_relaxed);
     const size_t index = c->index;
@@ -620,6 +893,13 @@ class Loop {
       }
       if (draining_ && now_ms_ - drain_start_ms_ >= o.header_timeout_ms) {
         Close(c);
+        continue;
+      }
+      if (c->stream != nullptr) {
+        // Never idle while the client reads what is streamed; dropped when it stops reading.
+        if (c->out_sent != c->out.size() && now_ms_ - c->last_activity_ms >= o.idle_timeout_ms) {
+          Close(c);
+        }
         continue;
       }
       if (c->close_after_write) {
@@ -662,8 +942,10 @@ class Loop {
   int listen_fd_;
   int epoll_fd_ = -1;
   int spare_fd_ = -1;    // reserve descriptor for shedding connections at EMFILE
-  char listen_tag_ = 0;  // addresses used as epoll tags for the two non-connection fds
+  char listen_tag_ = 0;  // addresses used as epoll tags for the non-connection fds
   char stop_tag_ = 0;
+  char wake_tag_ = 0;
+  std::shared_ptr<StreamWaker> waker_;
   HttpParserLimits limits_{};
   int sweep_period_ms_ = 1000;
   int64_t now_ms_ = 0;

@@ -11,9 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -102,6 +107,23 @@ class Client {
     out->body = buf_.substr(0, length);
     buf_.erase(0, length);
     return true;
+  }
+
+  // Reads until the bytes received after the last response head contain `needle`; returns
+  // them up to and including it and keeps the rest. False on EOF, reset or timeout first.
+  bool ReadThrough(std::string_view needle, std::string* out) {
+    size_t at;
+    while ((at = buf_.find(needle)) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    *out = buf_.substr(0, at + needle.size());
+    buf_.erase(0, at + needle.size());
+    return true;
+  }
+
+  // Shrinks the receive buffer (before connecting matters most; also works after).
+  void SetReceiveBuffer(int bytes) {
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
   }
 
   // Everything the server sends until it closes the connection.
@@ -590,6 +612,243 @@ TEST(HttpServerTest, StartFailsWhenAddressInUse) {
   options.host = "not-an-address";
   options.port = 0;
   EXPECT_FALSE(HttpServer::Start(options, EchoHandler).ok());
+}
+
+// ---- Streaming responses (ResponseStream) ----
+
+// Hands each streaming response's stream to the test thread.
+class StreamCatcher {
+ public:
+  HttpHandler Handler(std::string first_body = "") {
+    return [this, first_body](const HttpRequest& request, HttpResponse* response) {
+      if (request.target != "/stream") return EchoHandler(request, response);
+      response->headers.emplace_back("Content-Type", "text/event-stream");
+      response->body = first_body;
+      response->stream = ResponseStream::Create();
+      response->stream->Write("[handler]");  // buffered until the head is sent
+      std::lock_guard<std::mutex> lock(mu_);
+      streams_.push_back(response->stream);
+      cv_.notify_all();
+    };
+  }
+
+  // The next stream handed out, or nullptr after kClientTimeoutSeconds.
+  std::shared_ptr<ResponseStream> Next() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::seconds(kClientTimeoutSeconds),
+                      [this] { return taken_ < streams_.size(); })) {
+      return nullptr;
+    }
+    return streams_[taken_++];
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<ResponseStream>> streams_;
+  size_t taken_ = 0;
+};
+
+// Decodes a chunked body up to and including its last chunk; nullopt if malformed or cut short.
+std::optional<std::string> Dechunk(std::string_view wire) {
+  std::string body;
+  for (;;) {
+    const size_t eol = wire.find("\r\n");
+    if (eol == std::string_view::npos) return std::nullopt;
+    size_t size = 0;
+    const auto [end, ec] = std::from_chars(wire.data(), wire.data() + eol, size, 16);
+    if (ec != std::errc() || end != wire.data() + eol) return std::nullopt;
+    wire.remove_prefix(eol + 2);
+    if (wire.size() < size + 2 || wire.substr(size, 2) != "\r\n") return std::nullopt;
+    if (size == 0) return body;
+    body.append(wire.substr(0, size));
+    wire.remove_prefix(size + 2);
+  }
+}
+
+bool WaitUntil(const std::function<bool()>& condition) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(kClientTimeoutSeconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(HttpServerStreamTest, ChunksWrittenFromAnotherThreadArriveInOrder) {
+  StreamCatcher catcher;
+  HttpServerOptions options = TestOptions();
+  options.idle_timeout_ms = 200;  // a stream whose client reads is never idle
+  auto server = StartServer(options, catcher.Handler("[body]"));
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  ASSERT_TRUE(client.Send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\n\r\n"));
+  ParsedResponse head;
+  ASSERT_TRUE(client.Read(&head));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(head.headers["connection"], "close");
+  EXPECT_EQ(head.headers["content-type"], "text/event-stream");
+  EXPECT_EQ(head.headers.count("content-length"), 0u);
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+
+  std::thread producer([stream] {
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_TRUE(stream->Write("<" + std::to_string(i) + ">"));
+      if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  // Other connections are served while the stream is open.
+  Client other(server->port());
+  ASSERT_TRUE(other.Send(Post("/echo", "meanwhile")));
+  ParsedResponse r;
+  ASSERT_TRUE(other.Read(&r));
+  EXPECT_EQ(r.body, "POST /echo meanwhile");
+  producer.join();
+
+  std::string wire;
+  ASSERT_TRUE(client.ReadThrough("<49>\r\n", &wire));
+  // Past the idle timeout with nothing to send, the stream stays open.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(stream->Write("<late>"));
+  std::string late;
+  ASSERT_TRUE(client.ReadThrough("<late>\r\n", &late));
+  stream->Close();
+  EXPECT_TRUE(stream->closed());
+  EXPECT_FALSE(stream->Write("<after close>"));
+  // The last chunk, then the connection closes; the pipelined request is not answered.
+  const std::string rest = client.ReadUntilClose();
+  std::optional<std::string> body = Dechunk(wire + late + rest);
+  ASSERT_TRUE(body.has_value()) << wire << late << rest;
+  std::string expected = "[body][handler]";
+  for (int i = 0; i < 50; ++i) expected += "<" + std::to_string(i) + ">";
+  EXPECT_EQ(*body, expected + "<late>");
+  EXPECT_TRUE(rest.ends_with("0\r\n\r\n")) << rest;
+  EXPECT_EQ(rest.find("HTTP/1.1"), std::string::npos);
+}
+
+TEST(HttpServerStreamTest, ProducerNoticesClientDisconnect) {
+  StreamCatcher catcher;
+  auto server = StartServer(TestOptions(), catcher.Handler());
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  ASSERT_TRUE(client.Send("GET /stream HTTP/1.1\r\n\r\n"));
+  ParsedResponse head;
+  ASSERT_TRUE(client.Read(&head));
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+  EXPECT_TRUE(stream->Write("x"));
+  EXPECT_FALSE(stream->closed());
+  client.Close();
+  EXPECT_TRUE(WaitUntil([&] { return stream->closed(); }));
+  EXPECT_FALSE(stream->Write("y"));
+  EXPECT_TRUE(WaitUntil([&] { return server->open_connections() == 0; }));
+}
+
+TEST(HttpServerStreamTest, RequestStopEndsOpenStreamsPromptly) {
+  StreamCatcher catcher;
+  HttpServerOptions options = TestOptions();
+  options.header_timeout_ms = 30000;  // the stop must not wait for the straggler cut-off
+  auto server = StartServer(options, catcher.Handler());
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  ASSERT_TRUE(client.Send("GET /stream HTTP/1.1\r\n\r\n"));
+  ParsedResponse head;
+  ASSERT_TRUE(client.Read(&head));
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->Write("before stop"));
+  std::string wire;
+  ASSERT_TRUE(client.ReadThrough("before stop\r\n", &wire));
+
+  const auto start = std::chrono::steady_clock::now();
+  server->RequestStop();
+  const std::string rest = client.ReadUntilClose();
+  client.Close();
+  server->Wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  std::optional<std::string> body = Dechunk(wire + rest);
+  ASSERT_TRUE(body.has_value()) << wire << rest;
+  EXPECT_EQ(*body, "[handler]before stop");
+  EXPECT_TRUE(stream->closed());
+  EXPECT_FALSE(stream->Write("after stop"));
+}
+
+TEST(HttpServerStreamTest, ClientThatDoesNotReadIsDroppedAtTheBound) {
+  StreamCatcher catcher;
+  HttpServerOptions options = TestOptions();
+  options.stream_max_pending_bytes = 64 << 10;
+  auto server = StartServer(options, catcher.Handler());
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  client.SetReceiveBuffer(4096);
+  ASSERT_TRUE(client.Send("GET /stream HTTP/1.1\r\n\r\n"));
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+  // Nothing is read: the kernel buffers fill, then the stream's bound is hit.
+  const std::string block(16 << 10, 's');
+  size_t written = 0;
+  while (stream->Write(block)) {
+    written += block.size();
+    ASSERT_LT(written, size_t{256} << 20) << "the bound never applied";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(stream->closed());
+  EXPECT_TRUE(WaitUntil([&] { return server->open_connections() == 0; }));
+  // Others are still served.
+  Client other(server->port());
+  ASSERT_TRUE(other.Send("GET /ok HTTP/1.1\r\n\r\n"));
+  ParsedResponse r;
+  ASSERT_TRUE(other.Read(&r));
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(HttpServerStreamTest, Http10StreamEndsWithTheConnection) {
+  StreamCatcher catcher;
+  auto server = StartServer(TestOptions(), catcher.Handler());
+  ASSERT_NE(server, nullptr);
+  Client client(server->port());
+  ASSERT_TRUE(client.Send("GET /stream HTTP/1.0\r\n\r\n"));
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+  EXPECT_TRUE(stream->Write("raw"));
+  stream->Close();
+  const std::string all = client.ReadUntilClose();
+  EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos) << all;
+  EXPECT_NE(all.find("Connection: close\r\n"), std::string::npos) << all;
+  EXPECT_TRUE(all.ends_with("\r\n\r\n[handler]raw")) << all;
+}
+
+TEST(HttpServerStreamTest, HeadAndHandlersThatThrowEndTheStream) {
+  std::shared_ptr<ResponseStream> thrown;
+  StreamCatcher catcher;
+  HttpHandler streaming = catcher.Handler();
+  auto server = StartServer(TestOptions(), [&](const HttpRequest& request, HttpResponse* response) {
+    if (request.target == "/throw") {
+      response->stream = thrown = ResponseStream::Create();
+      throw std::runtime_error("handler bug");
+    }
+    streaming(request, response);
+  });
+  ASSERT_NE(server, nullptr);
+  Client head_client(server->port());
+  ASSERT_TRUE(head_client.Send("HEAD /stream HTTP/1.1\r\n\r\n"));
+  const std::string head = head_client.ReadUntilClose();
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+  std::shared_ptr<ResponseStream> stream = catcher.Next();
+  ASSERT_NE(stream, nullptr);
+  EXPECT_TRUE(stream->closed());
+
+  Client throw_client(server->port());
+  ASSERT_TRUE(throw_client.Send("GET /throw HTTP/1.1\r\n\r\n"));
+  ParsedResponse r;
+  ASSERT_TRUE(throw_client.Read(&r));
+  EXPECT_EQ(r.status, 500);
+  ASSERT_NE(thrown, nullptr);
+  EXPECT_TRUE(thrown->closed());
 }
 
 }  // namespace
