@@ -1,14 +1,12 @@
 // Shared fixtures of the browser tests: a real `cruddur serve --demo --in-memory` per test on
 // free ports, headless Debian chromium through playwright-core, and probes of the backend
 // contracts the page relies on, so a test skips (with the reason) what the server cannot do yet.
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, readFile, mkdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +25,6 @@ export const screenshotDir = process.env.CRUDDUR_SCREENSHOTS
 export const DEMO_FIRST_MESSAGE = 'Have you ever watched Babylon 5?';
 export const DEMO_MESSAGE_COUNT = 104;
 
-const execFileAsync = promisify(execFile);
 
 // Servers still running when the test process ends (a test that crashed or timed out).
 const running = new Set();
@@ -98,24 +95,16 @@ export async function startCruddur() {
     baseUrl: apiUrl,
     token,
     groupUuid,
-    proxy: null,
     features: {},
     async mintToken(handle) {
-      if (server.features.devSignIn) {
-        const res = await fetch(`${apiUrl}/api/dev/sign_in`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ handle }),
-        });
-        return (await res.json()).access_token;
-      }
-      const { stdout } = await execFileAsync(cruddurBin, [
-        'auth', 'token', handle, '--data-dir', dataDir,
-      ]);
-      return stdout.trim();
+      const res = await fetch(`${apiUrl}/api/dev/sign_in`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ handle }),
+      });
+      return (await res.json()).access_token;
     },
     async stop() {
-      if (server.proxy) await new Promise((r) => server.proxy.close(r));
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -126,14 +115,10 @@ export async function startCruddur() {
     },
   };
   server.features = await probeFeatures(apiUrl, token);
-  if (!server.features.servesPage) {
-    server.proxy = await startPageProxy(apiUrl);
-    server.baseUrl = `http://127.0.0.1:${server.proxy.address().port}`;
-  }
   return server;
 }
 
-// Which of the contracts that are being added the running binary already has.
+// Checks that the running binary has every part the page relies on.
 async function probeFeatures(apiUrl, token) {
   const page = await fetch(`${apiUrl}/`).catch(() => null);
   const servesPage =
@@ -159,55 +144,12 @@ async function probeFeatures(apiUrl, token) {
 
   const features = { servesPage, devSignIn, sse };
   const missing = [];
-  if (!servesPage) missing.push('GET / (serving web/): using a test proxy that serves web/');
-  if (!devSignIn) missing.push('POST /api/dev/sign_in: signing in by pasting tokens');
-  if (!sse) missing.push('GET /api/events (SSE): the page falls back to polling');
-  if (missing.length) {
-    console.log(`# backend contracts not available yet:\n#   ${missing.join('\n#   ')}`);
-  }
+  if (!servesPage) missing.push('GET / does not serve web/');
+  if (!devSignIn) missing.push('POST /api/dev/sign_in does not sign demo users in');
+  if (!sse) missing.push('GET /api/events does not answer with server-sent events');
+  // The page's tests are only meaningful against the whole backend: a missing part fails them.
+  if (missing.length) throw new Error(`cruddur serve lacks: ${missing.join('; ')}`);
   return features;
-}
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-// Stands in for `cruddur serve`'s page serving when the binary predates it: web/ at / and
-// /<file>, everything else forwarded to the API, all on one origin as the page expects.
-async function startPageProxy(apiUrl) {
-  const target = new URL(apiUrl);
-  const proxy = http.createServer(async (req, res) => {
-    const pathname = new URL(req.url, 'http://x').pathname;
-    if (!pathname.startsWith('/api/')) {
-      const name = pathname === '/' ? 'index.html' : path.basename(pathname);
-      const type = CONTENT_TYPES[path.extname(name)];
-      try {
-        if (!type) throw new Error('unknown type');
-        const body = await readFile(path.join(webDir, name));
-        res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-      return;
-    }
-    const upstream = http.request(
-      {
-        host: target.hostname, port: target.port, path: req.url, method: req.method,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  return proxy;
 }
 
 export async function launchBrowser() {
@@ -227,15 +169,9 @@ export async function openPage(browser, server, { viewport = { width: 1200, heig
   return { context, page };
 }
 
-// Signs in as a demo user: the demo buttons when the local dev sign-in exists, else a pasted
-// token minted by `cruddur auth token`.
+// Signs in as a demo user with the page's demo buttons (the local dev sign-in).
 export async function signIn(page, server, handle) {
-  if (server.features.devSignIn) {
-    await page.getByRole('button', { name: `@${handle}` }).click();
-  } else {
-    await page.getByLabel('Or paste an access token').fill(await server.mintToken(handle));
-    await page.getByRole('button', { name: 'Sign in with token' }).click();
-  }
+  await page.getByRole('button', { name: `@${handle}` }).click();
   await page.getByText(`Signed in as @${handle}`).waitFor();
 }
 

@@ -44,12 +44,8 @@ async function apiGet(server, handle, path) {
   return res.json();
 }
 
-test('local sign-in with the demo user buttons', async (t) => {
+test('local sign-in with the demo user buttons', async () => {
   await withPage(async ({ server, page }) => {
-    if (!server.features.devSignIn) {
-      t.skip('POST /api/dev/sign_in is not available in this cruddur build');
-      return;
-    }
     for (const handle of ['andrewbrown', 'bayko', 'londo', 'altbrown']) {
       await page.getByRole('button', { name: `@${handle}` }).waitFor();
     }
@@ -234,15 +230,8 @@ test('error states: bad token, expired session, not a member, network down', asy
 test('keyboard only: sign in, open a conversation, send', async () => {
   await withPage(async ({ server, page }) => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    if (server.features.devSignIn) {
-      await page.getByRole('button', { name: '@andrewbrown' }).focus();
-      await page.keyboard.press('Enter');
-    } else {
-      await page.getByLabel('Or paste an access token').focus();
-      await page.keyboard.insertText(await server.mintToken('andrewbrown'));
-      await page.keyboard.press('Tab');
-      await page.keyboard.press('Enter');
-    }
+    await page.getByRole('button', { name: '@andrewbrown' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByText('Signed in as @andrewbrown').waitFor();
     // Signing in puts the keyboard on the first conversation.
     await page.waitForFunction(() => document.activeElement?.classList.contains('conversation-link'));
@@ -294,12 +283,8 @@ test('token lifetime: a pasted token ends the session when it expires', async ()
   });
 });
 
-test('token lifetime: a local sign-in renews its token before it expires', async (t) => {
+test('token lifetime: a local sign-in renews its token before it expires', async () => {
   await withPage(async ({ server, page }) => {
-    if (!server.features.devSignIn) {
-      t.skip('POST /api/dev/sign_in is not available in this cruddur build');
-      return;
-    }
     await page.clock.install();
     await page.reload();
     await page.getByRole('button', { name: '@andrewbrown' }).click();
