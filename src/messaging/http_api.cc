@@ -217,8 +217,29 @@ Result<MessagingHttpApi::Caller> MessagingHttpApi::Authenticate(const net::HttpR
 }
 
 Result<MessagingHttpApi::Caller> MessagingHttpApi::AuthenticateToken(std::string_view token) {
-  CRUDDUR_ASSIGN_OR_RETURN(identity::AccessTokenClaims claims,
-                           verifier_(token, options_.clock() / 1000000));
+  const std::int64_t now_seconds = options_.clock() / 1000000;
+  if (options_.token_cache_capacity > 0) {
+    std::lock_guard lock(token_cache_mu_);
+    auto it = token_cache_.find(std::string(token));
+    // The same token string is the same signed claims: only its expiry needs checking again.
+    if (it != token_cache_.end()) {
+      if (it->second.token_expires > now_seconds) return it->second;
+      token_cache_.erase(it);
+    }
+  }
+  CRUDDUR_ASSIGN_OR_RETURN(Caller caller, VerifyAndLookUp(token, now_seconds));
+  if (options_.token_cache_capacity > 0) {
+    std::lock_guard lock(token_cache_mu_);
+    // Bounded without bookkeeping: a full cache starts over (tokens are re-verified once).
+    if (token_cache_.size() >= options_.token_cache_capacity) token_cache_.clear();
+    token_cache_.emplace(std::string(token), caller);
+  }
+  return caller;
+}
+
+Result<MessagingHttpApi::Caller> MessagingHttpApi::VerifyAndLookUp(std::string_view token,
+                                                                   std::int64_t now_seconds) {
+  CRUDDUR_ASSIGN_OR_RETURN(identity::AccessTokenClaims claims, verifier_(token, now_seconds));
   Result<std::string> uuid = users_->UuidFromCognitoUserId(claims.sub);
   if (uuid.status().code() == ErrorCode::kResourceNotFound ||
       uuid.status().code() == ErrorCode::kValidation) {

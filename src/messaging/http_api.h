@@ -39,8 +39,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "identity/jwt.h"
@@ -61,6 +63,10 @@ struct MessagingHttpApiOptions {
   std::string frontend_url;    // FRONTEND_URL; empty: no CORS headers
   Clock clock;                 // for token expiry; SystemClock() when empty
   EventHub* events = nullptr;  // serves GET /api/events when set; must outlive the API
+  // Verified tokens remembered (token -> caller) until they expire, so a busy client's requests
+  // skip the RS256 check and the users-directory lookups. 0 turns it off. A renamed user shows
+  // the new name once their current token expires (at most an hour).
+  std::size_t token_cache_capacity = 10000;
 };
 
 class MessagingHttpApi {
@@ -82,6 +88,8 @@ class MessagingHttpApi {
   // The caller whose bearer token this request carries, or a Status mapped to 401.
   Result<Caller> Authenticate(const net::HttpRequest& request);
   Result<Caller> AuthenticateToken(std::string_view token);
+  // The RS256 check and the users-directory lookups behind AuthenticateToken's cache.
+  Result<Caller> VerifyAndLookUp(std::string_view token, std::int64_t now_seconds);
   void Events(const net::HttpRequest& request, std::string_view query, net::HttpResponse* response);
   void Route(const net::HttpRequest& request, std::string_view path, std::string_view query,
              net::HttpResponse* response);
@@ -92,6 +100,8 @@ class MessagingHttpApi {
   identity::UsersDirectory* users_;
   TokenVerifier verifier_;
   MessagingHttpApiOptions options_;
+  std::mutex token_cache_mu_;
+  std::unordered_map<std::string, Caller> token_cache_;  // bounded by token_cache_capacity
 };
 
 }  // namespace cruddur::messaging
