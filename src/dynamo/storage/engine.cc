@@ -437,30 +437,42 @@ Result<StreamInfo> DecodeStreamInfo(uint64_t id, std::string_view bytes) {
 }
 
 // A stream record: version, kind, flags, commit time, size, then the keys and the images the
-// view type keeps, each an item record behind its length.
-void EncodeChange(const ChangeRecord& change, std::string* out) {
-  out->push_back(1);  // version
-  out->push_back(static_cast<char>(change.kind));
-  out->push_back(static_cast<char>(change.by_service ? 1 : 0));
-  PutBigEndian(static_cast<uint64_t>(change.micros), 8, out);
-  PutVarint(change.size_bytes, out);
+// view type keeps, each an item record behind its length. The commit time sits at a fixed
+// offset (kChangeMicrosOffset) so it can be stamped at commit, after the rest is encoded.
+constexpr size_t kChangeMicrosOffset = 3;
+
+std::string EncodeChange(ChangeKind kind, bool by_service, size_t size_bytes, const Item& keys,
+                         const Item* old_image, const Item* new_image) {
+  std::string out;
+  out.push_back(1);  // version
+  out.push_back(static_cast<char>(kind));
+  out.push_back(static_cast<char>(by_service ? 1 : 0));
+  PutBigEndian(0, 8, &out);  // commit time, stamped by StampChange
+  PutVarint(size_bytes, &out);
   std::string item;
-  EncodeItem(change.keys, &item);
-  PutString(item, out);
-  for (const std::optional<Item>* image : {&change.old_image, &change.new_image}) {
-    out->push_back(image->has_value() ? 1 : 0);
-    if (image->has_value()) {
+  EncodeItem(keys, &item);
+  PutString(item, &out);
+  for (const Item* image : {old_image, new_image}) {
+    out.push_back(image != nullptr ? 1 : 0);
+    if (image != nullptr) {
       item.clear();
-      EncodeItem(**image, &item);
-      PutString(item, out);
+      EncodeItem(*image, &item);
+      PutString(item, &out);
     }
   }
+  return out;
+}
+
+void StampChange(int64_t micros, std::string* record) {
+  std::string stamp;
+  PutBigEndian(static_cast<uint64_t>(micros), 8, &stamp);
+  record->replace(kChangeMicrosOffset, 8, stamp);
 }
 
 // The commit time of an encoded record, without decoding the rest (trimming).
 std::optional<int64_t> ChangeMicros(std::string_view bytes) {
   if (bytes.size() < 11 || bytes[0] != 1) return std::nullopt;
-  return static_cast<int64_t>(GetBigEndian(bytes.substr(3, 8)));
+  return static_cast<int64_t>(GetBigEndian(bytes.substr(kChangeMicrosOffset, 8)));
 }
 
 Result<ChangeRecord> DecodeChange(uint64_t seq, std::string_view bytes) {
@@ -506,34 +518,29 @@ Item KeysOf(const Item& item, const KeySchema& schema) {
   return keys;
 }
 
-// A stream record awaiting its sequence number (Engine::WriteBatch::Commit).
+// A stream record awaiting its sequence number and commit time (Engine::WriteBatch::Commit).
 struct PendingChange {
   uint64_t stream_id;
-  ChangeRecord change;
+  std::string record;  // EncodeChange's output
 };
 
 // The stream record of replacing `old_item` by `new_item` (either may be absent, not both),
-// with the images `view` keeps ("StreamViewType" in the Streams API Reference).
-ChangeRecord MakeChange(const KeySchema& key, StreamViewType view, const Item* old_item,
-                        const Item* new_item, bool by_service) {
-  ChangeRecord change;
-  change.kind = old_item == nullptr   ? ChangeKind::kInsert
-                : new_item == nullptr ? ChangeKind::kRemove
-                                      : ChangeKind::kModify;
-  change.by_service = by_service && change.kind == ChangeKind::kRemove;
-  change.keys = KeysOf(new_item != nullptr ? *new_item : *old_item, key);
-  change.size_bytes = ItemSize(change.keys);
+// with the images `view` keeps ("StreamViewType" in the Streams API Reference). Encoded
+// straight from the items (no copies), before the commit takes the streams lock.
+std::string MakeChange(const KeySchema& key, StreamViewType view, const Item* old_item,
+                       const Item* new_item, bool by_service) {
+  ChangeKind kind = old_item == nullptr   ? ChangeKind::kInsert
+                    : new_item == nullptr ? ChangeKind::kRemove
+                                          : ChangeKind::kModify;
+  Item keys = KeysOf(new_item != nullptr ? *new_item : *old_item, key);
   bool keep_old = view == StreamViewType::kOldImage || view == StreamViewType::kNewAndOldImages;
   bool keep_new = view == StreamViewType::kNewImage || view == StreamViewType::kNewAndOldImages;
-  if (keep_old && old_item != nullptr) {
-    change.old_image = *old_item;
-    change.size_bytes += ItemSize(*old_item);
-  }
-  if (keep_new && new_item != nullptr) {
-    change.new_image = *new_item;
-    change.size_bytes += ItemSize(*new_item);
-  }
-  return change;
+  const Item* old_image = keep_old ? old_item : nullptr;
+  const Item* new_image = keep_new ? new_item : nullptr;
+  size_t size = ItemSize(keys) + (old_image != nullptr ? ItemSize(*old_image) : 0) +
+                (new_image != nullptr ? ItemSize(*new_image) : 0);
+  return EncodeChange(kind, by_service && kind == ChangeKind::kRemove, size, keys, old_image,
+                      new_image);
 }
 
 // ---- Stats ----
@@ -844,8 +851,7 @@ struct Engine::Impl {
       StreamState state;
       CRUDDUR_ASSIGN_OR_RETURN(state.info, DecodeStreamInfo(id, it->value().ToStringView()));
       CRUDDUR_RETURN_IF_ERROR(LoadShardsAndRecords(&state));
-      last_stream_created_micros =
-          std::max(last_stream_created_micros, state.info.created_micros);
+      last_stream_created_micros = std::max(last_stream_created_micros, state.info.created_micros);
       streams[id] = std::move(state);
     }
     return FromRocks(it->status());
@@ -926,16 +932,29 @@ struct Engine::Impl {
   // order. On failure nothing is published and no sequence number is used up.
   Status WriteWithChanges(rocksdb::WriteBatch* batch, std::vector<PendingChange>* changes) {
     std::unique_lock lock(streams_mu);
-    std::map<uint64_t, StreamState> touched;  // working copies, published after the write
-    std::string value;
+    // The streams are advanced in place; what each looked like before is kept to put back if
+    // the write fails.
+    struct Saved {
+      StreamState* state;
+      uint64_t last_seq;
+      int64_t last_micros;
+      size_t shards;
+      StreamShard open;
+    };
+    std::vector<Saved> saved;
     for (PendingChange& pending : *changes) {
-      auto found = touched.find(pending.stream_id);
-      if (found == touched.end()) {
-        auto live = streams.find(pending.stream_id);
-        if (live == streams.end()) return InternalError("Write to a table with a lost stream");
-        found = touched.emplace(pending.stream_id, live->second).first;
+      auto live = streams.find(pending.stream_id);
+      if (live == streams.end()) {
+        for (auto it = saved.rbegin(); it != saved.rend(); ++it) Restore(*it);
+        return InternalError("Write to a table with a lost stream");
       }
-      StreamState& state = found->second;
+      StreamState& state = live->second;
+      bool first_touch = true;
+      for (const Saved& s : saved) first_touch = first_touch && s.state != &state;
+      if (first_touch) {
+        saved.push_back({&state, state.info.last_seq, state.last_micros, state.shards.size(),
+                         state.shards.back()});
+      }
       int64_t now = std::max(Now(), state.last_micros);
       StreamShard& open = state.shards.back();
       uint64_t seq = state.info.last_seq + 1;
@@ -950,19 +969,27 @@ struct Engine::Impl {
         batch->Put(stream, ShardKey(pending.stream_id, seq), created);
         state.shards.push_back(child);
       }
-      pending.change.seq = seq;
-      pending.change.micros = now;
       state.info.last_seq = seq;
       state.last_micros = now;
-      value.clear();
-      EncodeChange(pending.change, &value);
-      batch->Put(stream, RecordKey(pending.stream_id, seq), value);
+      StampChange(now, &pending.record);
+      batch->Put(stream, RecordKey(pending.stream_id, seq), pending.record);
     }
-    CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, batch)));
-    for (auto& [id, state] : touched) streams[id] = std::move(state);
+    Status written = FromRocks(db->Write(write_options, batch));
+    if (!written.ok()) {
+      for (auto it = saved.rbegin(); it != saved.rend(); ++it) Restore(*it);
+      return written;
+    }
     lock.unlock();
     streams_cv.notify_all();
     return Status::Ok();
+  }
+
+  template <typename SavedState>
+  static void Restore(const SavedState& saved) {
+    saved.state->info.last_seq = saved.last_seq;
+    saved.state->last_micros = saved.last_micros;
+    saved.state->shards.resize(saved.shards);
+    saved.state->shards.back() = saved.open;
   }
 
   Result<std::optional<Item>> ReadItem(const rocksdb::ReadOptions& options,
