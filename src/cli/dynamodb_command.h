@@ -24,6 +24,9 @@ struct DynamoDbOptions {
   // JSON file of access keys, secrets and IAM policies (src/dynamo/auth/auth_config.h); when
   // set, every request must be SigV4-signed by a listed key and allowed by its policies.
   std::string auth_file;
+  // Refuse N of every N + 1 item requests with ProvisionedThroughputExceededException (for
+  // testing clients' retries); 0 = off.
+  int inject_throttling = 0;
 };
 
 // Opens the store, serves until SIGINT/SIGTERM, then shuts down gracefully. Returns the

@@ -101,6 +101,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const EngineHostOptions& o
   dynamo::DynamoServiceOptions service_options;
   service_options.region = options.region;
   service_options.auth = options.auth;
+  service_options.inject_throttling = options.inject_throttling;
   impl->service = std::make_unique<dynamo::DynamoService>(impl->engine.get(), service_options);
   impl->client = std::make_unique<dynamo::LocalDynamoClient>(impl->service.get());
   impl->trimmer = std::make_unique<StreamTrimmer>(

@@ -34,6 +34,7 @@ struct EngineHostOptions {
   int stream_retention_hours = 24;
   std::vector<triggers::MappingConfig> triggers;         // from --trigger / --triggers-file
   std::shared_ptr<const dynamo::auth::AuthConfig> auth;  // null: requests are not verified
+  int inject_throttling = 0;                             // DynamoServiceOptions::inject_throttling
   // Run once the engine answers and before the triggers start (e.g. creating the tables the
   // triggers read); its error fails Start.
   std::function<Status(dynamo::DynamoClient*)> before_triggers;

@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
                    "JSON file of access keys, secrets and IAM policies; every request must then "
                    "be SigV4-signed and allowed")
       ->check(CLI::ExistingFile);
+  dynamodb
+      ->add_option("--inject-throttling", ddb.inject_throttling,
+                   "Testing: refuse N of every N+1 item requests with "
+                   "ProvisionedThroughputExceededException")
+      ->check(CLI::Range(0, 1000000));
   dynamodb->add_option("--threads", ddb.threads, "Event loops (0 = one per core)")
       ->capture_default_str();
   cruddur::cli::ServeOptions serve;

@@ -58,14 +58,20 @@ HttpDynamoClientOptions TestOptions(uint16_t port, SleepLog* log) {
 
 class EngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartWith(DynamoServiceOptions{}); }
+
+  void StartWith(DynamoServiceOptions service_options, int max_attempts = 10) {
+    // A second start replaces everything, users of the engine first.
+    client_.reset();
+    server_.reset();
+    service_.reset();
     storage::EngineOptions engine_options;
     engine_options.path = "/http-client-test";
     engine_options.in_memory = true;
     auto engine = storage::Engine::Open(engine_options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
-    service_ = std::make_unique<DynamoService>(engine_.get(), DynamoServiceOptions{});
+    service_ = std::make_unique<DynamoService>(engine_.get(), std::move(service_options));
     net::HttpServerOptions http;
     http.port = 0;
     http.threads = 2;
@@ -75,7 +81,9 @@ class EngineTest : public ::testing::Test {
         });
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
-    auto client = HttpDynamoClient::Create(TestOptions(server_->port(), &sleeps_));
+    HttpDynamoClientOptions client_options = TestOptions(server_->port(), &sleeps_);
+    client_options.max_attempts = max_attempts;
+    auto client = HttpDynamoClient::Create(client_options);
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(client).value();
   }
@@ -94,6 +102,35 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<net::HttpServer> server_;
   std::unique_ptr<HttpDynamoClient> client_;
 };
+
+// The engine's throttling injection (`cruddur dynamodb --inject-throttling 2`): two of every
+// three item requests are refused, and the client's retries still get every write through.
+TEST_F(EngineTest, RetriesGetThroughAnEngineThatThrottles) {
+  DynamoServiceOptions throttled;
+  throttled.inject_throttling = 2;
+  StartWith(throttled);
+  CreateTable("throttled");  // control plane: never refused
+  for (int i = 0; i < 20; ++i) {
+    auto put = client_->Call(
+        Api::kDynamoDB, "PutItem",
+        R"({"TableName":"throttled","Item":{"pk":{"S":"k)" + std::to_string(i) + R"("}}})");
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  // Each call was refused twice and slept before each retry.
+  EXPECT_EQ(sleeps_.sleeps.size(), 40u);
+  auto scanned = client_->Call(Api::kDynamoDB, "Scan", R"({"TableName":"throttled"})");
+  ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
+  EXPECT_NE(scanned->find(R"("Count":20)"), std::string::npos) << *scanned;
+
+  // With fewer attempts than refusals, the throttling error reaches the caller.
+  DynamoServiceOptions always;
+  always.inject_throttling = 1000;
+  StartWith(always, /*max_attempts=*/3);
+  CreateTable("refused");
+  auto refused =
+      client_->Call(Api::kDynamoDB, "GetItem", R"({"TableName":"refused","Key":{"pk":{"S":"a"}}})");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kProvisionedThroughputExceeded);
+}
 
 TEST_F(EngineTest, CreatePutGetRoundTrip) {
   CreateTable("messages");

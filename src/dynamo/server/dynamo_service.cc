@@ -105,6 +105,17 @@ bool SameToken(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+// The operations a throttled table refuses: those that read or write items or stream records.
+bool IsDataPlane(std::string_view operation) {
+  static constexpr std::string_view kControl[] = {"CreateTable",   "DeleteTable", "DescribeTable",
+                                                  "UpdateTable",   "ListTables",  "ListStreams",
+                                                  "DescribeStream"};
+  for (std::string_view control : kControl) {
+    if (operation == control) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct DynamoService::Impl {
@@ -113,6 +124,7 @@ struct DynamoService::Impl {
   api::IdempotencyCache idempotency;
   api::ApiContext ctx;
   aws::SigV4 sigv4;  // its signing-key cache is shared by every request thread
+  std::atomic<uint64_t> throttle_counter{0};  // options.inject_throttling's request count
 
   int64_t NowSeconds() const {
     if (options.now_seconds) return options.now_seconds();
@@ -297,6 +309,16 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
     auth = CheckAuthorizationForm(request);
   }
   if (!auth.ok()) return fail(auth);
+  if (impl_->options.inject_throttling > 0 && IsDataPlane(operation)) {
+    uint64_t n = impl_->throttle_counter.fetch_add(1, std::memory_order_relaxed);
+    if (n % static_cast<uint64_t>(impl_->options.inject_throttling + 1) !=
+        static_cast<uint64_t>(impl_->options.inject_throttling)) {
+      return fail(Status(ErrorCode::kProvisionedThroughputExceeded,
+                         "The level of configured provisioned throughput for the table was "
+                         "exceeded. Consider increasing your provisioning level with the "
+                         "UpdateTable API."));
+    }
+  }
 
   Result<std::string> result = Run(op, impl_->ctx, doc);
   if (!result.ok()) return fail(result.status());

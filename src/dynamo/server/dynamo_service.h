@@ -52,6 +52,11 @@ struct DynamoServiceOptions {
   std::shared_ptr<const auth::AuthConfig> auth;
   // Seconds since the epoch for SigV4's clock-skew check; the system clock when empty.
   std::function<int64_t()> now_seconds;
+  // Fault injection for testing clients' retries (`cruddur dynamodb --inject-throttling N`):
+  // with N > 0, of every N + 1 item and stream-record requests (control-plane operations are
+  // never refused) the first N are answered ProvisionedThroughputExceededException, as a
+  // throttled table would be. 0 = off.
+  int inject_throttling = 0;
 };
 
 class DynamoService {
