@@ -441,24 +441,22 @@ Result<StreamInfo> DecodeStreamInfo(uint64_t id, std::string_view bytes) {
 // offset (kChangeMicrosOffset) so it can be stamped at commit, after the rest is encoded.
 constexpr size_t kChangeMicrosOffset = 3;
 
+// `old_record`/`new_record` are the images' item records (EncodeItem), or null when the view
+// type does not keep that image or there is none.
 std::string EncodeChange(ChangeKind kind, bool by_service, size_t size_bytes, const Item& keys,
-                         const Item* old_image, const Item* new_image) {
+                         const std::string* old_record, const std::string* new_record) {
   std::string out;
   out.push_back(1);  // version
   out.push_back(static_cast<char>(kind));
   out.push_back(static_cast<char>(by_service ? 1 : 0));
   PutBigEndian(0, 8, &out);  // commit time, stamped by StampChange
   PutVarint(size_bytes, &out);
-  std::string item;
-  EncodeItem(keys, &item);
-  PutString(item, &out);
-  for (const Item* image : {old_image, new_image}) {
+  std::string encoded_keys;
+  EncodeItem(keys, &encoded_keys);
+  PutString(encoded_keys, &out);
+  for (const std::string* image : {old_record, new_record}) {
     out.push_back(image != nullptr ? 1 : 0);
-    if (image != nullptr) {
-      item.clear();
-      EncodeItem(*image, &item);
-      PutString(item, &out);
-    }
+    if (image != nullptr) PutString(*image, &out);
   }
   return out;
 }
@@ -525,22 +523,24 @@ struct PendingChange {
 };
 
 // The stream record of replacing `old_item` by `new_item` (either may be absent, not both),
-// with the images `view` keeps ("StreamViewType" in the Streams API Reference). Encoded
-// straight from the items (no copies), before the commit takes the streams lock.
+// with the images `view` keeps ("StreamViewType" in the Streams API Reference). The images go
+// in as the item records the commit already has (the stored bytes it read, the bytes it
+// writes), so nothing is copied or encoded twice.
 std::string MakeChange(const KeySchema& key, StreamViewType view, const Item* old_item,
-                       const Item* new_item, bool by_service) {
+                       const std::string& old_record, const Item* new_item,
+                       const std::string& new_record, bool by_service) {
   ChangeKind kind = old_item == nullptr   ? ChangeKind::kInsert
                     : new_item == nullptr ? ChangeKind::kRemove
                                           : ChangeKind::kModify;
   Item keys = KeysOf(new_item != nullptr ? *new_item : *old_item, key);
   bool keep_old = view == StreamViewType::kOldImage || view == StreamViewType::kNewAndOldImages;
   bool keep_new = view == StreamViewType::kNewImage || view == StreamViewType::kNewAndOldImages;
-  const Item* old_image = keep_old ? old_item : nullptr;
-  const Item* new_image = keep_new ? new_item : nullptr;
-  size_t size = ItemSize(keys) + (old_image != nullptr ? ItemSize(*old_image) : 0) +
-                (new_image != nullptr ? ItemSize(*new_image) : 0);
-  return EncodeChange(kind, by_service && kind == ChangeKind::kRemove, size, keys, old_image,
-                      new_image);
+  bool has_old = keep_old && old_item != nullptr;
+  bool has_new = keep_new && new_item != nullptr;
+  size_t size =
+      ItemSize(keys) + (has_old ? ItemSize(*old_item) : 0) + (has_new ? ItemSize(*new_item) : 0);
+  return EncodeChange(kind, by_service && kind == ChangeKind::kRemove, size, keys,
+                      has_old ? &old_record : nullptr, has_new ? &new_record : nullptr);
 }
 
 // ---- Stats ----
@@ -992,13 +992,15 @@ struct Engine::Impl {
     saved.state->shards.back() = saved.open;
   }
 
-  Result<std::optional<Item>> ReadItem(const rocksdb::ReadOptions& options,
-                                       const std::string& key) const {
+  // The item at `key`, and its stored record in *record when given (empty if absent).
+  Result<std::optional<Item>> ReadItem(const rocksdb::ReadOptions& options, const std::string& key,
+                                       std::string* record = nullptr) const {
     std::string value;
     rocksdb::Status s = db->Get(options, items, key, &value);
     if (s.IsNotFound()) return std::optional<Item>();
     CRUDDUR_RETURN_IF_ERROR(FromRocks(s));
     CRUDDUR_ASSIGN_OR_RETURN(Item item, DecodeItem(value));
+    if (record != nullptr) *record = std::move(value);
     return std::optional<Item>(std::move(item));
   }
 
@@ -1532,8 +1534,9 @@ struct Engine::WriteBatch::State {
     bool read = false;  // `current` holds the committed item
     std::optional<Item> current;
     Op op = Op::kNone;
-    Item new_item;            // kPut
-    bool by_service = false;  // kDelete by the service (TTL)
+    Item new_item;               // kPut
+    bool by_service = false;     // kDelete by the service (TTL)
+    std::string current_record;  // `current` as stored (its item record), when read
   };
 
   Engine::Impl* impl = nullptr;
@@ -1560,7 +1563,8 @@ struct Engine::WriteBatch::State {
 
   Status LoadCurrent(const std::string& item_key, Slot* slot) {
     if (slot->read) return Status::Ok();
-    CRUDDUR_ASSIGN_OR_RETURN(slot->current, impl->ReadItem(rocksdb::ReadOptions(), item_key));
+    CRUDDUR_ASSIGN_OR_RETURN(
+        slot->current, impl->ReadItem(rocksdb::ReadOptions(), item_key, &slot->current_record));
     slot->read = true;
     return Status::Ok();
   }
@@ -1651,19 +1655,18 @@ Status Engine::WriteBatch::Commit() {
     CRUDDUR_RETURN_IF_ERROR(state_->LoadCurrent(item_key, &slot));
     const Item* old_item = slot.current ? &*slot.current : nullptr;
     const Item* new_item = slot.op == State::Op::kPut ? &slot.new_item : nullptr;
-    if (counter->second->stream_id != 0 && (old_item != nullptr || new_item != nullptr) &&
-        !(old_item != nullptr && new_item != nullptr && *old_item == *new_item)) {
-      changes.push_back(
-          {counter->second->stream_id, MakeChange(table.key, counter->second->stream_view, old_item,
-                                                  new_item, slot.by_service)});
-    }
-
+    std::string value;  // the new item's record
     if (new_item != nullptr) {
-      std::string value;
       EncodeItem(*new_item, &value);
       batch.Put(impl->items, item_key, value);
     } else if (old_item != nullptr) {
       batch.Delete(impl->items, item_key);
+    }
+    if (counter->second->stream_id != 0 && (old_item != nullptr || new_item != nullptr) &&
+        !(old_item != nullptr && new_item != nullptr && *old_item == *new_item)) {
+      changes.push_back({counter->second->stream_id,
+                         MakeChange(table.key, counter->second->stream_view, old_item,
+                                    slot.current_record, new_item, value, slot.by_service)});
     }
     // Index maintenance: an entry moves when its index key changes, disappears when the new
     // item no longer has the index key attributes (sparse index), and is rewritten otherwise
@@ -1707,6 +1710,7 @@ Status Engine::WriteBatch::Commit() {
     if (slot.op == State::Op::kNone) continue;
     slot.current =
         slot.op == State::Op::kPut ? std::optional<Item>(std::move(slot.new_item)) : std::nullopt;
+    slot.current_record.clear();  // only Commit uses it, and a batch commits once
     slot.op = State::Op::kNone;
   }
   return Status::Ok();
