@@ -537,8 +537,13 @@ std::string MakeChange(const KeySchema& key, StreamViewType view, const Item* ol
   bool keep_new = view == StreamViewType::kNewImage || view == StreamViewType::kNewAndOldImages;
   bool has_old = keep_old && old_item != nullptr;
   bool has_new = keep_new && new_item != nullptr;
-  size_t size =
-      ItemSize(keys) + (has_old ? ItemSize(*old_item) : 0) + (has_new ? ItemSize(*new_item) : 0);
+  // Item sizes come from the records' headers (O(1)), not from walking the items.
+  auto record_size = [](const std::string& record, const Item& item) {
+    Result<size_t> size = EncodedItemSize(record);
+    return size.ok() ? *size : ItemSize(item);
+  };
+  size_t size = ItemSize(keys) + (has_old ? record_size(old_record, *old_item) : 0) +
+                (has_new ? record_size(new_record, *new_item) : 0);
   return EncodeChange(kind, by_service && kind == ChangeKind::kRemove, size, keys,
                       has_old ? &old_record : nullptr, has_new ? &new_record : nullptr);
 }
