@@ -38,6 +38,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -604,9 +605,11 @@ struct Counters {
 
 // A stream's in-memory state, guarded by Impl::streams_mu.
 struct StreamState {
-  StreamInfo info;
+  StreamInfo info;  // info.last_seq: the visible end (every record up to it has landed)
   std::vector<StreamShard> shards;  // oldest first; each one's last_seq filled in when closed
   int64_t last_micros = 0;          // of the newest record (record times never go back)
+  uint64_t assigned_seq = 0;        // the newest sequence number handed out
+  std::set<uint64_t> in_flight;     // handed out, their writes not finished yet
 };
 
 Status FromRocks(const rocksdb::Status& s) {
@@ -915,6 +918,7 @@ struct Engine::Impl {
     }
     state->info.last_seq = std::max(
         {state->info.last_seq, state->info.trim_seq - 1, state->shards.back().first_seq - 1});
+    state->assigned_seq = state->info.last_seq;
     if (!it->Valid()) state->info.trim_seq = state->info.last_seq + 1;
     if (state->info.disabled_micros != 0) {
       state->shards.back().closed = true;
@@ -933,23 +937,28 @@ struct Engine::Impl {
   }
 
   // Assigns sequence numbers to `changes` (rolling shards over as due), adds the records to
-  // `batch` and writes it, all under streams_mu, so that records become visible in sequence
-  // order. On failure nothing is published and no sequence number is used up.
+  // `batch` and writes it. Sequence numbers are assigned under streams_mu, but the RocksDB write
+  // runs outside it so concurrent writers still commit as a group; a stream's visible end
+  // (info.last_seq, what readers and waiters see) only advances past a sequence number once
+  // every lower one has landed or failed, so records still become visible in sequence order. A
+  // failed write leaves a gap in the numbers (nothing refers to them). A batch that rolls a
+  // shard over keeps the lock across its write, so on failure the new shard is taken back.
   Status WriteWithChanges(rocksdb::WriteBatch* batch, std::vector<PendingChange>* changes) {
     std::unique_lock lock(streams_mu);
-    // The streams are advanced in place; what each looked like before is kept to put back if
-    // the write fails.
     struct Saved {
       StreamState* state;
-      uint64_t last_seq;
+      uint64_t assigned_seq;
       int64_t last_micros;
       size_t shards;
       StreamShard open;
     };
     std::vector<Saved> saved;
+    std::vector<std::pair<StreamState*, uint64_t>> mine;  // (stream, sequence number) in flight
+    bool rolled = false;
     for (PendingChange& pending : *changes) {
       auto live = streams.find(pending.stream_id);
       if (live == streams.end()) {
+        for (const auto& [state, seq] : mine) state->in_flight.erase(seq);
         for (auto it = saved.rbegin(); it != saved.rend(); ++it) Restore(*it);
         return InternalError("Write to a table with a lost stream");
       }
@@ -957,15 +966,15 @@ struct Engine::Impl {
       bool first_touch = true;
       for (const Saved& s : saved) first_touch = first_touch && s.state != &state;
       if (first_touch) {
-        saved.push_back({&state, state.info.last_seq, state.last_micros, state.shards.size(),
+        saved.push_back({&state, state.assigned_seq, state.last_micros, state.shards.size(),
                          state.shards.back()});
       }
       int64_t now = std::max(Now(), state.last_micros);
       StreamShard& open = state.shards.back();
-      uint64_t seq = state.info.last_seq + 1;
+      uint64_t seq = state.assigned_seq + 1;
       if (now - open.created_micros >= shard_micros || seq - open.first_seq >= shard_records) {
         open.closed = true;
-        open.last_seq = state.info.last_seq;
+        open.last_seq = state.assigned_seq;
         StreamShard child;
         child.first_seq = seq;
         child.created_micros = now;
@@ -973,28 +982,46 @@ struct Engine::Impl {
         PutBigEndian(static_cast<uint64_t>(now), 8, &created);
         batch->Put(stream, ShardKey(pending.stream_id, seq), created);
         state.shards.push_back(child);
+        rolled = true;
       }
-      state.info.last_seq = seq;
+      state.assigned_seq = seq;
       state.last_micros = now;
+      state.in_flight.insert(seq);
+      mine.emplace_back(&state, seq);
       StampChange(now, &pending.record);
       batch->Put(stream, RecordKey(pending.stream_id, seq), pending.record);
     }
+    if (!rolled) lock.unlock();
     Status written = FromRocks(db->Write(write_options, batch));
-    if (!written.ok()) {
+    if (!rolled) lock.lock();
+    for (const auto& [state, seq] : mine) state->in_flight.erase(seq);
+    if (!written.ok() && rolled) {
+      // Nobody assigned numbers meanwhile (the lock was held): take this batch's back.
       for (auto it = saved.rbegin(); it != saved.rend(); ++it) Restore(*it);
-      return written;
+    }
+    for (const Saved& s : saved) {
+      StreamState& state = *s.state;
+      state.info.last_seq =
+          state.in_flight.empty() ? state.assigned_seq : *state.in_flight.begin() - 1;
     }
     lock.unlock();
     streams_cv.notify_all();
-    return Status::Ok();
+    return written;
   }
 
   template <typename SavedState>
   static void Restore(const SavedState& saved) {
-    saved.state->info.last_seq = saved.last_seq;
+    saved.state->assigned_seq = saved.assigned_seq;
     saved.state->last_micros = saved.last_micros;
     saved.state->shards.resize(saved.shards);
     saved.state->shards.back() = saved.open;
+  }
+
+  // The newest sequence number of `stream_id` that readers may see (0 if it is gone).
+  uint64_t VisibleSeq(uint64_t stream_id) const {
+    std::lock_guard lock(streams_mu);
+    auto it = streams.find(stream_id);
+    return it == streams.end() ? 0 : it->second.info.last_seq;
   }
 
   // The item at `key`, and its stored record in *record when given (empty if absent).
@@ -1430,6 +1457,8 @@ Result<std::vector<ChangeRecord>> Engine::ReadStream(uint64_t stream_id, uint64_
                                                      uint64_t last_seq, size_t limit,
                                                      size_t max_bytes) const {
   std::vector<ChangeRecord> out;
+  // Never past the visible end: a higher record may have landed before a lower one has.
+  last_seq = std::min(last_seq, impl_->VisibleSeq(stream_id));
   if (first_seq > last_seq || limit == 0) return out;
   std::string lower = RecordKey(stream_id, first_seq);
   std::string upper =
