@@ -245,71 +245,80 @@ Status MessageStore::CreateTable() {
   return client_->Call(dynamo::Api::kDynamoDB, "CreateTable", o.str()).TakeStatus();
 }
 
+namespace {
+
+// One page of partition `pk`, newest first, after `cursor`: the Query, the cursor and the limit
+// shared by both listings. `parse` turns a row into a T (whose sk the next cursor is made of),
+// or nullopt for a row missing an attribute.
+template <typename T, typename Parse>
+Result<Page<T>> NewestPage(dynamo::DynamoClient* client, const std::string& table,
+                           const std::string& pk, std::string_view cursor, int limit, Parse parse) {
+  std::string start;
+  if (!cursor.empty()) {
+    CRUDDUR_ASSIGN_OR_RETURN(start, DecodeCursor(cursor));
+  }
+  limit = ClampLimit(limit);
+  json::Document doc;
+  CRUDDUR_RETURN_IF_ERROR(
+      ddb::Call(client, "Query", NewestFirstQuery(table, pk, start, limit), &doc));
+  Page<T> page;
+  if (!doc.HasMember("Items") || !doc["Items"].IsArray()) return MalformedRow(pk);
+  for (const auto& item : doc["Items"].GetArray()) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_cursor = EncodeCursor(page.items.back().sk);
+      break;
+    }
+    std::optional<T> row = parse(item);
+    if (!row) return MalformedRow(pk);
+    page.items.push_back(std::move(*row));
+  }
+  return page;
+}
+
+}  // namespace
+
 Result<Page<MessageGroup>> MessageStore::ListMessageGroups(std::string_view user_uuid,
                                                            std::string_view cursor, int limit) {
   if (user_uuid.empty() || user_uuid.size() > identity::kMaxUuidBytes) {
     return ValidationError("invalid user uuid");
   }
-  std::string start;
-  if (!cursor.empty()) {
-    CRUDDUR_ASSIGN_OR_RETURN(start, DecodeCursor(cursor));
-  }
-  limit = ClampLimit(limit);
-  const std::string pk = GroupPk(user_uuid);
-  json::Document doc;
-  CRUDDUR_RETURN_IF_ERROR(
-      ddb::Call(client_, "Query", NewestFirstQuery(options_.table_name, pk, start, limit), &doc));
-  Page<MessageGroup> page;
-  if (!doc.HasMember("Items") || !doc["Items"].IsArray()) return MalformedRow(pk);
-  for (const auto& item : doc["Items"].GetArray()) {
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = EncodeCursor(page.items.back().sk);
-      break;
-    }
-    auto sk = ddb::GetS(item, "sk");
-    auto group = ddb::GetS(item, "message_group_uuid");
-    auto other = ddb::GetS(item, "user_uuid");
-    auto name = ddb::GetS(item, "user_display_name");
-    auto handle = ddb::GetS(item, "user_handle");
-    auto message = ddb::GetS(item, "message");
-    if (!sk || !group || !other || !name || !handle || !message) return MalformedRow(pk);
-    page.items.push_back(MessageGroup{std::string(*group), std::string(*other), std::string(*name),
-                                      std::string(*handle), std::string(*message), CreatedAt(*sk),
-                                      std::string(*sk)});
-  }
-  return page;
+  return NewestPage<MessageGroup>(client_, options_.table_name, GroupPk(user_uuid), cursor, limit,
+                                  [](const json::Value& item) -> std::optional<MessageGroup> {
+                                    auto sk = ddb::GetS(item, "sk");
+                                    auto group = ddb::GetS(item, "message_group_uuid");
+                                    auto other = ddb::GetS(item, "user_uuid");
+                                    auto name = ddb::GetS(item, "user_display_name");
+                                    auto handle = ddb::GetS(item, "user_handle");
+                                    auto message = ddb::GetS(item, "message");
+                                    if (!sk || !group || !other || !name || !handle || !message)
+                                      return std::nullopt;
+                                    return MessageGroup{std::string(*group),   std::string(*other),
+                                                        std::string(*name),    std::string(*handle),
+                                                        std::string(*message), CreatedAt(*sk),
+                                                        std::string(*sk)};
+                                  });
 }
 
 Result<Page<Message>> MessageStore::ListMessages(std::string_view group_uuid,
                                                  std::string_view cursor, int limit) {
   if (!identity::IsCanonicalUuid(group_uuid)) return NotFoundError("unknown message group");
-  std::string start;
-  if (!cursor.empty()) {
-    CRUDDUR_ASSIGN_OR_RETURN(start, DecodeCursor(cursor));
-  }
-  limit = ClampLimit(limit);
-  const std::string pk = MessagePk(group_uuid);
-  json::Document doc;
-  CRUDDUR_RETURN_IF_ERROR(
-      ddb::Call(client_, "Query", NewestFirstQuery(options_.table_name, pk, start, limit), &doc));
-  Page<Message> page;
-  if (!doc.HasMember("Items") || !doc["Items"].IsArray()) return MalformedRow(pk);
-  for (const auto& item : doc["Items"].GetArray()) {
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = EncodeCursor(page.items.back().sk);
-      break;
-    }
-    auto sk = ddb::GetS(item, "sk");
-    auto uuid = ddb::GetS(item, "message_uuid");
-    auto user = ddb::GetS(item, "user_uuid");
-    auto name = ddb::GetS(item, "user_display_name");
-    auto handle = ddb::GetS(item, "user_handle");
-    auto message = ddb::GetS(item, "message");
-    if (!sk || !uuid || !user || !name || !handle || !message) return MalformedRow(pk);
-    page.items.push_back(Message{std::string(*uuid), std::string(*user), std::string(*name),
-                                 std::string(*handle), std::string(*message), CreatedAt(*sk),
-                                 std::string(*sk)});
-  }
+  CRUDDUR_ASSIGN_OR_RETURN(
+      Page<Message> page,
+      NewestPage<Message>(client_, options_.table_name, MessagePk(group_uuid), cursor, limit,
+                          [](const json::Value& item) -> std::optional<Message> {
+                            auto sk = ddb::GetS(item, "sk");
+                            auto uuid = ddb::GetS(item, "message_uuid");
+                            auto user = ddb::GetS(item, "user_uuid");
+                            auto name = ddb::GetS(item, "user_display_name");
+                            auto handle = ddb::GetS(item, "user_handle");
+                            auto message = ddb::GetS(item, "message");
+                            if (!sk || !uuid || !user || !name || !handle || !message)
+                              return std::nullopt;
+                            return Message{std::string(*uuid),    std::string(*user),
+                                           std::string(*name),    std::string(*handle),
+                                           std::string(*message), CreatedAt(*sk),
+                                           std::string(*sk)};
+                          }));
   // Read newest first so the page is the newest one; shown oldest to newest, as the seed.
   std::reverse(page.items.begin(), page.items.end());
   return page;
