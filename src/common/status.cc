@@ -28,6 +28,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "IdempotentParameterMismatchException";
     case ErrorCode::kItemCollectionSizeLimitExceeded:
       return "ItemCollectionSizeLimitExceededException";
+    case ErrorCode::kDuplicateItem:
+      return "DuplicateItemException";
     case ErrorCode::kLimitExceeded:
       return "LimitExceededException";
     case ErrorCode::kProvisionedThroughputExceeded:

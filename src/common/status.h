@@ -28,6 +28,7 @@ enum class ErrorCode {
   kTransactionInProgress,            // TransactionInProgressException
   kIdempotentParameterMismatch,      // IdempotentParameterMismatchException
   kItemCollectionSizeLimitExceeded,  // ItemCollectionSizeLimitExceededException
+  kDuplicateItem,                    // DuplicateItemException (PartiQL INSERT)
   kLimitExceeded,                    // LimitExceededException
   kProvisionedThroughputExceeded,    // ProvisionedThroughputExceededException
   kRequestLimitExceeded,             // RequestLimitExceeded
