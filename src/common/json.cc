@@ -2,7 +2,28 @@
 
 #include <rapidjson/error/en.h>
 
+#include <cmath>
+
 namespace cruddur::json {
+namespace {
+
+// RapidJSON turns a number too large for a double (say 1e400) into infinity instead of failing,
+// and infinity cannot be written back as JSON. Depth is already bounded by Parse.
+bool AllNumbersFinite(const Value& v) {
+  if (v.IsDouble()) return std::isfinite(v.GetDouble());
+  if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) {
+      if (!AllNumbersFinite(e)) return false;
+    }
+  } else if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      if (!AllNumbersFinite(m.value)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 int NestingDepth(std::string_view text, int limit) {
   // One linear pass; strings are skipped so brackets inside them do not count.
@@ -53,6 +74,9 @@ Status Parse(std::string_view text, Document* doc, int max_depth) {
     return SerializationError(std::string("Malformed JSON at offset ") +
                               std::to_string(doc->GetErrorOffset()) + ": " +
                               rapidjson::GetParseError_En(doc->GetParseError()));
+  }
+  if (!AllNumbersFinite(*doc)) {
+    return SerializationError("Malformed JSON: a number is out of the range of a double");
   }
   return Status::Ok();
 }

@@ -17,11 +17,10 @@ struct JsonAssertion : std::logic_error {
 };
 }  // namespace cruddur::json
 
-// SSE2 is part of x86-64: RapidJSON then skips whitespace and copies unescaped string runs 16
-// bytes at a time (string writing was the largest single cost of a Query response).
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
-#define RAPIDJSON_SSE2 1
-#endif
+// RAPIDJSON_SSE2 stays off: in RapidJSON 1.1.0 (Debian's) its 16-byte string scan lets the
+// control characters 0x1A-0x1F through unescaped when they fall in an aligned block, so a
+// message with an ANSI colour code (ESC, 0x1B) made a response that is not JSON; found by
+// fuzz/json_fuzz.cc (corpus/json/regress-sse2-writer-control-chars).
 #ifndef RAPIDJSON_HAS_STDSTRING
 #define RAPIDJSON_HAS_STDSTRING 1
 #endif

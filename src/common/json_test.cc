@@ -35,3 +35,29 @@ TEST(JsonTest, AssertionBecomesException) {
 
 }  // namespace
 }  // namespace cruddur::json
+
+TEST(JsonTest, EscapesEveryControlCharacterWherever) {
+  // Regression (fuzz/corpus/json/regress-sse2-writer-control-chars): a control character at
+  // any offset of a long string, ESC among them, must come out escaped.
+  for (char c = 0x01; c < 0x20; ++c) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string s(48, 'x');
+      s[at] = c;
+      StringBuffer buffer;
+      Writer writer(buffer);
+      writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      Document doc;
+      ASSERT_TRUE(Parse(std::string_view(buffer.GetString(), buffer.GetSize()), &doc).ok())
+          << "char " << int(c) << " at " << at;
+      EXPECT_EQ(std::string(doc.GetString(), doc.GetStringLength()), s);
+    }
+  }
+}
+
+TEST(JsonTest, RejectsNumbersBeyondADouble) {
+  // Regression (fuzz/corpus/json/regress-number-overflows-to-infinity).
+  Document doc;
+  EXPECT_EQ(Parse("[1e309]", &doc).code(), ErrorCode::kSerialization);
+  EXPECT_EQ(Parse("{\"a\":[444000086e300]}", &doc).code(), ErrorCode::kSerialization);
+  EXPECT_TRUE(Parse("[1e308, -2.5e-300]", &doc).ok());
+}

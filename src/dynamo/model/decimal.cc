@@ -174,7 +174,8 @@ int Decimal::LeadExponent() const {
 
 bool Decimal::ToInt64(int64_t* out) const {
   if (exponent_ < 0) return false;  // normalized: a negative exponent means a fraction
-  if (exponent_ > 18) return false;
+  // |value| >= 10^19 exceeds int64, and 38 digits times 10^18 would overflow even Int128.
+  if (LeadExponent() > 18) return false;
   const Int128 v = coefficient_ * static_cast<Int128>(kPow10[exponent_]);
   if (v > INT64_MAX || v < INT64_MIN) return false;
   *out = static_cast<int64_t>(v);

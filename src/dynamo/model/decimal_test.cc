@@ -112,6 +112,8 @@ TEST(DecimalTest, FromIntAndToInt64) {
   EXPECT_FALSE(D("9223372036854775808").ToInt64(&out));
   EXPECT_FALSE(D("-9223372036854775809").ToInt64(&out));
   EXPECT_FALSE(D("1e30").ToInt64(&out));
+  // Regression (fuzz/corpus/decimal/regress-toint64-*): 38 digits times 10^18 overflowed.
+  EXPECT_FALSE(D("12345678901234567890123456789012345678e18").ToInt64(&out));
   ASSERT_TRUE(D("1e18").ToInt64(&out));
   EXPECT_EQ(out, 1000000000000000000);
 }
