@@ -33,9 +33,6 @@ TEST(JsonTest, AssertionBecomesException) {
   EXPECT_THROW((void)doc.GetObject(), JsonAssertion);
 }
 
-}  // namespace
-}  // namespace cruddur::json
-
 TEST(JsonTest, EscapesEveryControlCharacterWherever) {
   // Regression (fuzz/corpus/json/regress-sse2-writer-control-chars): a control character at
   // any offset of a long string, ESC among them, must come out escaped.
@@ -61,3 +58,6 @@ TEST(JsonTest, RejectsNumbersBeyondADouble) {
   EXPECT_EQ(Parse("{\"a\":[444000086e300]}", &doc).code(), ErrorCode::kSerialization);
   EXPECT_TRUE(Parse("[1e308, -2.5e-300]", &doc).ok());
 }
+
+}  // namespace
+}  // namespace cruddur::json
