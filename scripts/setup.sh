@@ -25,6 +25,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   librocksdb-dev rapidjson-dev node-llhttp libcli11-dev zlib1g-dev libssl-dev
   libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev libgoogle-perftools-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  clang libclang-rt-14-dev
   python3 python3-boto3 python3-pytest python3-requests awscli wrk
 )
 missing=()

@@ -33,6 +33,7 @@ int RunDynamoDb(const DynamoDbOptions& options) {
   host_options.region = options.region;
   host_options.threads = options.threads;
   host_options.stream_retention_hours = options.stream_retention_hours;
+  host_options.ttl_period_seconds = options.ttl_period_seconds;
   host_options.inject_throttling = options.inject_throttling;
   host_options.triggers = std::move(mappings).value();
   if (!options.auth_file.empty()) {

@@ -18,6 +18,8 @@ struct DynamoDbOptions {
   // Stream records older than this are trimmed (DynamoDB keeps them 24 hours), checked every
   // minute.
   int stream_retention_hours = 24;
+  // Seconds between passes of the TTL sweeper, which deletes expired items (dynamo/ttl).
+  int ttl_period_seconds = 60;
   // Event-source mappings: one-line specs (--trigger) and a JSON file of them.
   std::vector<std::string> trigger_specs;
   std::string triggers_file;

@@ -9,6 +9,7 @@
 
 #include "dynamo/server/dynamo_service.h"
 #include "dynamo/server/local_client.h"
+#include "dynamo/ttl/ttl_sweeper.h"
 #include "net/http_server.h"
 #include "triggers/admin.h"
 #include "triggers/local_stream_source.h"
@@ -58,6 +59,7 @@ struct EngineHost::Impl {
   std::unique_ptr<dynamo::DynamoService> service;
   std::unique_ptr<dynamo::LocalDynamoClient> client;
   std::unique_ptr<StreamTrimmer> trimmer;
+  std::unique_ptr<dynamo::ttl::TtlSweeper> ttl_sweeper;
   std::unique_ptr<triggers::LocalStreamSource> source;
   std::unique_ptr<triggers::TriggerRunner> runner;
   // Set once the runner exists; the admin paths answer 503 before that.
@@ -106,6 +108,9 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const EngineHostOptions& o
   impl->client = std::make_unique<dynamo::LocalDynamoClient>(impl->service.get());
   impl->trimmer = std::make_unique<StreamTrimmer>(
       impl->engine.get(), std::chrono::hours(options.stream_retention_hours));
+  dynamo::ttl::TtlSweeperOptions ttl_options;
+  ttl_options.period = std::chrono::seconds(options.ttl_period_seconds);
+  impl->ttl_sweeper = std::make_unique<dynamo::ttl::TtlSweeper>(impl->engine.get(), ttl_options);
 
   net::HttpServerOptions http;
   http.host = options.host;

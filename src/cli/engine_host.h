@@ -1,6 +1,7 @@
 // The engine as a running service, shared by `cruddur dynamodb` and `cruddur serve`: the
-// RocksDB store, the DynamoDB + Streams HTTP endpoint, stream trimming, and the trigger runner
-// (event-source mappings) with its admin paths (/_cruddur/triggers) on the same port.
+// RocksDB store, the DynamoDB + Streams HTTP endpoint, stream trimming, the TTL sweeper, and the
+// trigger runner (event-source mappings) with its admin paths (/_cruddur/triggers) on the same
+// port.
 //
 // Ownership: EngineHost owns everything it starts; Stop (or the destructor) stops the HTTP
 // server first, then the triggers, then closes the store. The native handler registry passed
@@ -32,6 +33,8 @@ struct EngineHostOptions {
   std::string region = "us-east-1";
   int threads = 0;
   int stream_retention_hours = 24;
+  // Seconds between passes of the TTL sweeper (dynamo/ttl).
+  int ttl_period_seconds = 60;
   std::vector<triggers::MappingConfig> triggers;         // from --trigger / --triggers-file
   std::shared_ptr<const dynamo::auth::AuthConfig> auth;  // null: requests are not verified
   int inject_throttling = 0;                             // DynamoServiceOptions::inject_throttling

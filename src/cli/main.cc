@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
                    "Hours stream records are kept")
       ->check(CLI::Range(1, 24 * 365))
       ->capture_default_str();
+  dynamodb
+      ->add_option("--ttl-period-seconds", ddb.ttl_period_seconds,
+                   "Seconds between sweeps that delete items whose TTL has passed")
+      ->check(CLI::Range(1, 24 * 3600))
+      ->capture_default_str();
   dynamodb->add_option("--trigger", ddb.trigger_specs,
                        "An event-source mapping, e.g. 'name=n,table=t,batch-size=10,command=...' "
                        "(repeatable; see src/triggers/mapping_config.h)");
@@ -75,6 +80,11 @@ int main(int argc, char** argv) {
                    "Entries per read cache (0 turns it off)")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "Event loops per server (0 = one per core)");
+  serve_cmd
+      ->add_option("--ttl-period-seconds", serve.ttl_period_seconds,
+                   "Seconds between the embedded engine's sweeps of expired items (TTL)")
+      ->check(CLI::Range(1, 24 * 3600))
+      ->capture_default_str();
   serve_cmd->add_option("--web-dir", serve.web_dir,
                         "Folder of the messaging page (default: the repository's web/)");
   cruddur::cli::AddDbCommand(app);

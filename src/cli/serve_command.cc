@@ -139,6 +139,7 @@ int RunServe(const ServeOptions& options) {
     host_options.in_memory = options.in_memory;
     host_options.region = options.region;
     host_options.threads = options.threads;
+    host_options.ttl_period_seconds = options.ttl_period_seconds;
     host_options.triggers.push_back(StreamMapping());
     // The embedded engine starts empty: the table is part of the product, made before the
     // stream handler starts reading it.

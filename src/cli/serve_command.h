@@ -34,6 +34,8 @@ struct ServeOptions {
   bool demo = false;
   int threads = 0;
   size_t cache_capacity = 100000;
+  // Seconds between passes of the embedded engine's TTL sweeper.
+  int ttl_period_seconds = 60;
   std::string web_dir;  // the page's files; "" = the repository's web/ (CRUDDUR_WEB_DIR)
 };
 

@@ -50,5 +50,19 @@ Status BatchWriteItem(ApiContext& ctx, const json::Value& request, json::Writer*
 Status BatchGetItem(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status TransactWriteItems(ApiContext& ctx, const json::Value& request, json::Writer* out);
 Status TransactGetItems(ApiContext& ctx, const json::Value& request, json::Writer* out);
+// PartiQL (partiql.cc).
+Status ExecuteStatement(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status BatchExecuteStatement(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status ExecuteTransaction(ApiContext& ctx, const json::Value& request, json::Writer* out);
+// Time to Live, tags, point-in-time recovery and account limits (admin.cc).
+Status UpdateTimeToLive(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status DescribeTimeToLive(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status TagResource(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status UntagResource(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status ListTagsOfResource(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status UpdateContinuousBackups(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status DescribeContinuousBackups(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status DescribeLimits(ApiContext& ctx, const json::Value& request, json::Writer* out);
+Status DescribeEndpoints(ApiContext& ctx, const json::Value& request, json::Writer* out);
 
 }  // namespace cruddur::dynamo::api

@@ -200,12 +200,17 @@ Status BatchWriteItem(ApiContext& ctx, const json::Value& request, json::Writer*
   if (st.code() == ErrorCode::kResourceNotFound)
     return NotFoundError("Requested resource not found");
   CRUDDUR_RETURN_IF_ERROR(st);
+  ItemCollectionMetricsList collections;
+  if (WantsItemCollectionMetrics(request)) {
+    for (const auto& op : ops) collections.Add(*batch, *op.table, op.key);
+  }
 
   out->StartObject();
   out->Key("UnprocessedItems");
   out->StartObject();
   out->EndObject();
   WriteCapacityList(ReadCapacityMode(request), capacity, out);
+  collections.WriteMember(out);
   out->EndObject();
   return Status::Ok();
 }

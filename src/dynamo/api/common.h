@@ -46,6 +46,15 @@ Result<Item> DecodeKey(const storage::TableDef& table, const json::Value& key_js
 // types and sizes, secondary-index key attributes (when present) of the index's type and not
 // empty, and the 400 KB item limit.
 Status CheckItemForWrite(const storage::TableDef& table, const Item& item);
+// CheckItemForWrite for the result of an UpdateItem, whose empty secondary-index key values get
+// the update's own text ("The update expression attempted to update a secondary index key to a
+// value that is not supported. ...").
+Status CheckUpdatedItem(const storage::TableDef& table, const Item& item);
+// Ok unless `value` is an empty S or B; then DynamoDB's error for an empty value of key
+// attribute `name` of the table (index == nullptr: "... Key: pk") or of `index` ("... IndexName:
+// gix, IndexKey: g").
+Status CheckKeyValueNotEmpty(const storage::IndexDef* index, const std::string& name,
+                             const AttributeValue& value);
 // The key attributes of `item` under `schema` (absent ones are skipped).
 Item ExtractKey(const storage::KeySchema& schema, const Item& item);
 
@@ -56,11 +65,13 @@ Item ExtractKey(const storage::KeySchema& schema, const Item& item);
 Result<expr::ExpressionAttributes> ReadExpressionAttributes(
     const json::Value& request, const std::vector<std::string_view>& value_expressions,
     const std::vector<std::string_view>& all_expressions);
-// Rejects legacy (non-expression) parameters that this engine does not implement yet, and the
-// mixing of expression and non-expression parameters, with DynamoDB's texts.
-Status CheckNoLegacyParams(const json::Value& request,
-                           const std::vector<std::string_view>& expression_params,
-                           const std::vector<std::string_view>& legacy_params);
+// Rejects a request that uses both expression parameters (`expression_params`) and legacy
+// non-expression ones (`legacy_params`, see legacy.h): "Can not use both expression and
+// non-expression parameters in the same request: Non-expression parameters: {Expected}
+// Expression parameters: {ConditionExpression}", each list in the order given.
+Status CheckExpressionMix(const json::Value& request,
+                          const std::vector<std::string_view>& expression_params,
+                          const std::vector<std::string_view>& legacy_params);
 // Parses an optional condition-style expression member ("ConditionExpression" or
 // "FilterExpression"); an absent member yields an empty (always true) Condition.
 Result<expr::Condition> ParseOptionalCondition(const json::Value& request, std::string_view param,

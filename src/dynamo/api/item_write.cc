@@ -39,7 +39,74 @@ Status SingleWrite::Commit(ConsumedCapacity capacity) {
   }
   CRUDDUR_RETURN_IF_ERROR(st);
   capacity_ = std::move(capacity);
+  collection_bytes_ = batch_->ItemCollectionBytes(*table_, key_);
   return Status::Ok();
+}
+
+void SingleWrite::WriteItemCollectionMetricsMember(const json::Value& request,
+                                                   json::Writer* out) const {
+  if (!collection_bytes_ || !WantsItemCollectionMetrics(request)) return;
+  out->Key("ItemCollectionMetrics");
+  WriteItemCollectionMetrics(*table_, key_, *collection_bytes_, out);
+}
+
+bool WantsItemCollectionMetrics(const json::Value& request) {
+  return StringMember(request, "ReturnItemCollectionMetrics") == "SIZE";
+}
+
+// SizeEstimateRangeGB is "a two-element array containing a lower bound and an upper bound for
+// the estimate": the whole gigabytes below the exact size and the next one, so a small
+// collection reads [0.0, 1.0] as the service reports it.
+void WriteItemCollectionMetrics(const storage::TableDef& table, const Item& key, int64_t bytes,
+                                json::Writer* w) {
+  w->StartObject();
+  w->Key("ItemCollectionKey");
+  Item collection_key;
+  if (auto it = key.find(table.key.hash.name); it != key.end()) collection_key.insert(*it);
+  WriteItem(collection_key, w);
+  w->Key("SizeEstimateRangeGB");
+  w->StartArray();
+  constexpr int64_t kGigabyte = int64_t{1} << 30;
+  auto lower = static_cast<double>(bytes / kGigabyte);
+  w->Double(lower);
+  w->Double(lower + 1);
+  w->EndArray();
+  w->EndObject();
+}
+
+void ItemCollectionMetricsList::Add(const storage::Engine::WriteBatch& batch,
+                                    const storage::TableDef& table, const Item& key) {
+  std::optional<int64_t> bytes = batch.ItemCollectionBytes(table, key);
+  if (!bytes) return;
+  Item collection_key;
+  if (auto it = key.find(table.key.hash.name); it != key.end()) collection_key.insert(*it);
+  for (Entry& e : entries_) {
+    if (e.table->name == table.name && e.collection_key == collection_key) {
+      e.bytes = *bytes;
+      return;
+    }
+  }
+  entries_.push_back({&table, std::move(collection_key), *bytes});
+}
+
+void ItemCollectionMetricsList::WriteMember(json::Writer* w) const {
+  if (entries_.empty()) return;
+  w->Key("ItemCollectionMetrics");
+  w->StartObject();
+  std::vector<bool> written(entries_.size(), false);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (written[i]) continue;
+    WriteKeyValue(w, entries_[i].table->name);
+    w->StartArray();
+    for (size_t j = i; j < entries_.size(); ++j) {
+      if (written[j] || entries_[j].table->name != entries_[i].table->name) continue;
+      written[j] = true;
+      WriteItemCollectionMetrics(*entries_[j].table, entries_[j].collection_key, entries_[j].bytes,
+                                 w);
+    }
+    w->EndArray();
+  }
+  w->EndObject();
 }
 
 Result<bool> ConditionHolds(const expr::Condition& cond, const std::optional<Item>& current) {
@@ -79,7 +146,7 @@ Result<Item> ApplyUpdateTo(const storage::TableDef& table, const expr::Update& u
   if (ItemSize(item) > kMaxItemBytes) {
     return ValidationError("Item size to update has exceeded the maximum allowed size");
   }
-  CRUDDUR_RETURN_IF_ERROR(CheckItemForWrite(table, item));
+  CRUDDUR_RETURN_IF_ERROR(CheckUpdatedItem(table, item));
   return item;
 }
 

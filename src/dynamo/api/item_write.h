@@ -2,8 +2,10 @@
 // BatchWriteItem and TransactWriteItems.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
@@ -27,6 +29,11 @@ class SingleWrite {
   Status Put(Item item);
   Status Delete();
   const ConsumedCapacity& capacity() const { return capacity_; }
+  // After Put/Delete on a table with local secondary indexes: the size of the written item's
+  // collection (Engine::WriteBatch::ItemCollectionBytes); nullopt otherwise.
+  std::optional<int64_t> collection_bytes() const { return collection_bytes_; }
+  // Writes "ItemCollectionMetrics" when the request asks for it and the table has LSIs.
+  void WriteItemCollectionMetricsMember(const json::Value& request, json::Writer* out) const;
 
  private:
   Status Commit(ConsumedCapacity capacity);
@@ -38,6 +45,33 @@ class SingleWrite {
   std::optional<Item> old_;
   CapacityMode mode_;
   ConsumedCapacity capacity_;
+  std::optional<int64_t> collection_bytes_;
+};
+
+// ---- ReturnItemCollectionMetrics (API Reference, "ItemCollectionMetrics") ----
+// Whether the request asks for ReturnItemCollectionMetrics=SIZE.
+bool WantsItemCollectionMetrics(const json::Value& request);
+// Writes one ItemCollectionMetrics object: {"ItemCollectionKey": {<partition key>},
+// "SizeEstimateRangeGB": [lower, upper]} for the collection of `key` holding `bytes` bytes.
+void WriteItemCollectionMetrics(const storage::TableDef& table, const Item& key, int64_t bytes,
+                                json::Writer* w);
+// The collections a BatchWriteItem or TransactWriteItems wrote, one entry per collection.
+class ItemCollectionMetricsList {
+ public:
+  // Records the collection of `key` as `batch` (committed) left it; nothing for a table
+  // without LSIs.
+  void Add(const storage::Engine::WriteBatch& batch, const storage::TableDef& table,
+           const Item& key);
+  // Writes "ItemCollectionMetrics": {table: [object, ...], ...}, when there is any entry.
+  void WriteMember(json::Writer* w) const;
+
+ private:
+  struct Entry {
+    const storage::TableDef* table;
+    Item collection_key;
+    int64_t bytes;
+  };
+  std::vector<Entry> entries_;
 };
 
 // Evaluates a write's condition against the current item (absent = empty item). On failure:

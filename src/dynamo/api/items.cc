@@ -8,6 +8,7 @@
 #include "dynamo/api/api.h"
 #include "dynamo/api/common.h"
 #include "dynamo/api/item_write.h"
+#include "dynamo/api/legacy.h"
 #include "dynamo/api/request_shape.h"
 #include "dynamo/json/attribute_json.h"
 
@@ -20,7 +21,7 @@ std::vector<Shape> CommonWriteMembers() {
           Enum(Str("ReturnConsumedCapacity"), {"INDEXES", "TOTAL", "NONE"}),
           Enum(Str("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
           Enum(Str("ConditionalOperator"), {"AND", "OR"}),
-          Map("Expected", Struct("ExpectedAttributeValue", {})),
+          ExpectedShape(),
           Str("ConditionExpression"),
           Map("ExpressionAttributeNames", Str("member")),
           AttrMap("ExpressionAttributeValues"),
@@ -31,6 +32,15 @@ Shape WithMembers(std::string name, std::vector<Shape> extra) {
   std::vector<Shape> members = CommonWriteMembers();
   for (auto& s : extra) members.push_back(std::move(s));
   return Struct(std::move(name), std::move(members));
+}
+
+// The legacy Expected / ConditionalOperator condition of a request without ConditionExpression
+// (CheckExpressionMix has refused requests with both). Read once the table is known, as the
+// service reports a missing table before a bad Expected.
+Status ReadLegacyExpected(const json::Value& request, expr::Condition* cond) {
+  if (Member(request, "ConditionExpression") != nullptr) return Status::Ok();
+  CRUDDUR_ASSIGN_OR_RETURN(*cond, LegacyCondition(request, LegacyConditionParam::kExpected));
+  return Status::Ok();
 }
 
 void WriteAttributes(const Item& item, json::Writer* out) {
@@ -45,7 +55,7 @@ Status PutItem(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   static const Shape shape = WithMembers("PutItemInput", {NotNull(AttrMap("Item"))});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   CRUDDUR_RETURN_IF_ERROR(
-      CheckNoLegacyParams(request, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
+      CheckExpressionMix(request, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(ReturnValues rv, ReadReturnValues(request, {ReturnValues::kAllOld}));
   CRUDDUR_ASSIGN_OR_RETURN(Item item, DecodeItem(request["Item"]));
   CRUDDUR_ASSIGN_OR_RETURN(
@@ -55,6 +65,7 @@ Status PutItem(ApiContext& ctx, const json::Value& request, json::Writer* out) {
                            ParseOptionalCondition(request, "ConditionExpression", &attrs));
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
   CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTable(ctx, StringMember(request, "TableName")));
+  CRUDDUR_RETURN_IF_ERROR(ReadLegacyExpected(request, &cond));
   CRUDDUR_RETURN_IF_ERROR(CheckItemForWrite(*table, item));
 
   SingleWrite write(ctx, table, ExtractKey(table->key, item), ReadCapacityMode(request));
@@ -65,6 +76,7 @@ Status PutItem(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   out->StartObject();
   if (rv == ReturnValues::kAllOld && old) WriteAttributes(*old, out);
   write.capacity().WriteMember(ReadCapacityMode(request), out);
+  write.WriteItemCollectionMetricsMember(request, out);
   out->EndObject();
   return Status::Ok();
 }
@@ -104,7 +116,7 @@ Status DeleteItem(ApiContext& ctx, const json::Value& request, json::Writer* out
   static const Shape shape = WithMembers("DeleteItemInput", {NotNull(AttrMap("Key"))});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   CRUDDUR_RETURN_IF_ERROR(
-      CheckNoLegacyParams(request, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
+      CheckExpressionMix(request, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(ReturnValues rv, ReadReturnValues(request, {ReturnValues::kAllOld}));
   CRUDDUR_ASSIGN_OR_RETURN(
       expr::ExpressionAttributes attrs,
@@ -113,6 +125,7 @@ Status DeleteItem(ApiContext& ctx, const json::Value& request, json::Writer* out
                            ParseOptionalCondition(request, "ConditionExpression", &attrs));
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
   CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTable(ctx, StringMember(request, "TableName")));
+  CRUDDUR_RETURN_IF_ERROR(ReadLegacyExpected(request, &cond));
   CRUDDUR_ASSIGN_OR_RETURN(Item key, DecodeKey(*table, request["Key"]));
 
   SingleWrite write(ctx, table, key, ReadCapacityMode(request));
@@ -123,18 +136,19 @@ Status DeleteItem(ApiContext& ctx, const json::Value& request, json::Writer* out
   out->StartObject();
   if (rv == ReturnValues::kAllOld && old) WriteAttributes(*old, out);
   write.capacity().WriteMember(ReadCapacityMode(request), out);
+  write.WriteItemCollectionMetricsMember(request, out);
   out->EndObject();
   return Status::Ok();
 }
 
 Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   static const Shape shape =
-      WithMembers("UpdateItemInput", {NotNull(AttrMap("Key")), Str("UpdateExpression"),
-                                      Map("AttributeUpdates", Struct("AttributeValueUpdate", {}))});
+      WithMembers("UpdateItemInput",
+                  {NotNull(AttrMap("Key")), Str("UpdateExpression"), AttributeUpdatesShape()});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   CRUDDUR_RETURN_IF_ERROR(
-      CheckNoLegacyParams(request, {"UpdateExpression", "ConditionExpression"},
-                          {"AttributeUpdates", "Expected", "ConditionalOperator"}));
+      CheckExpressionMix(request, {"UpdateExpression", "ConditionExpression"},
+                         {"AttributeUpdates", "Expected", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(
       ReturnValues rv,
       ReadReturnValues(request, {ReturnValues::kAllOld, ReturnValues::kUpdatedOld,
@@ -153,13 +167,22 @@ Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out
                            ParseOptionalCondition(request, "ConditionExpression", &attrs));
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
   CRUDDUR_ASSIGN_OR_RETURN(auto table, FindTable(ctx, StringMember(request, "TableName")));
+  CRUDDUR_RETURN_IF_ERROR(ReadLegacyExpected(request, &cond));
+  const bool legacy_update = Member(request, "UpdateExpression") == nullptr;
+  if (legacy_update) {
+    CRUDDUR_ASSIGN_OR_RETURN(update, LegacyAttributeUpdates(request, table->key));
+  }
   CRUDDUR_ASSIGN_OR_RETURN(Item key, DecodeKey(*table, request["Key"]));
   CRUDDUR_RETURN_IF_ERROR(CheckUpdateKeepsKey(*table, update));
 
   SingleWrite write(ctx, table, key, ReadCapacityMode(request));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> old, write.ReadCurrent());
   CRUDDUR_RETURN_IF_ERROR(CheckWriteCondition(cond, old, request));
-  CRUDDUR_ASSIGN_OR_RETURN(Item updated, ApplyUpdateTo(*table, update, old, key));
+  Result<Item> applied = ApplyUpdateTo(*table, update, old, key);
+  if (!applied.ok()) {
+    return legacy_update ? LegacyUpdateStatus(applied.TakeStatus()) : applied.TakeStatus();
+  }
+  Item updated = std::move(applied).value();
   CRUDDUR_RETURN_IF_ERROR(write.Put(updated));
 
   out->StartObject();
@@ -180,6 +203,7 @@ Status UpdateItem(ApiContext& ctx, const json::Value& request, json::Writer* out
       break;
   }
   write.capacity().WriteMember(ReadCapacityMode(request), out);
+  write.WriteItemCollectionMetricsMember(request, out);
   out->EndObject();
   return Status::Ok();
 }

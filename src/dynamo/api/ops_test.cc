@@ -174,6 +174,32 @@ TEST_F(OpsTest, QuerySortKeyConditions) {
   EXPECT_EQ(q("sk <= :a", R"(":a":{"N":"1"})"), Range(0, 2));
 }
 
+TEST_F(OpsTest, QueryRejectsEmptyKeyValues) {
+  auto q = [&](const std::string& index, const std::string& cond, const std::string& values) {
+    return Err(Query, R"({"TableName":"tbl",)" + index + R"("KeyConditionExpression":")" + cond +
+                          R"(","ExpressionAttributeValues":{)" + values + "}}")
+        .message();
+  };
+  const std::string table_text =
+      "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
+      "contain an empty string value. Key: ";
+  EXPECT_EQ(q("", "pk = :e", R"(":e":{"S":""})"), table_text + "pk");
+  EXPECT_EQ(q("", "pk = :p AND sk = :n", R"(":p":{"S":""},":n":{"N":"1"})"), table_text + "pk");
+  EXPECT_EQ(q(R"("IndexName":"g_keys",)", "g = :e", R"(":e":{"S":""})"),
+            "One or more parameter values are not valid. A value specified for a secondary index "
+            "key is not supported. The AttributeValue for a key attribute cannot contain an empty "
+            "string value. IndexName: g_keys, IndexKey: g");
+}
+
+TEST_F(OpsTest, UpdateToEmptyIndexKeyHasTheUpdateText) {
+  EXPECT_EQ(Err(UpdateItem, R"({"TableName":"tbl","Key":{"pk":{"S":"p"},"sk":{"N":"1"}},
+                "UpdateExpression":"SET g = :e","ExpressionAttributeValues":{":e":{"S":""}}})")
+                .message(),
+            "One or more parameter values are not valid. The update expression attempted to "
+            "update a secondary index key to a value that is not supported. The AttributeValue "
+            "for a key attribute cannot contain an empty string value.");
+}
+
 TEST_F(OpsTest, QueryPageStopsAtOneMegabyteBeforeFiltering) {
   std::string big(100 * 1024, 'x');
   for (int i = 0; i < 25; ++i) PutRow("p", i, R"(,"blob":{"S":")" + big + R"("})");
@@ -599,6 +625,22 @@ TEST_F(OpsTest, ClientRequestTokenReplaysWithoutApplyingAgain) {
   now_micros_ += IdempotencyCache::kWindowMicros + 1;
   Ok(TransactWriteItems, request);
   EXPECT_EQ(counter(), "2");
+}
+
+TEST_F(OpsTest, ClientRequestTokenReplayMayAskForCapacity) {
+  const std::string blob(5000, 'x');
+  const std::string items = R"("TransactItems":[{"Put":{"TableName":"usr",
+      "Item":{"id":{"S":"r"},"d":{"S":")" +
+                            blob + R"("}}}}])";
+  Ok(TransactWriteItems, R"({"ClientRequestToken":"tok-3",)" + items + "}");
+  // Asking for capacity (or collection metrics) does not make it another request; the replay
+  // costs a transactional read of the 5 KB item: 2 x 2 units.
+  const std::string replay_request = R"({"ClientRequestToken":"tok-3",
+      "ReturnConsumedCapacity":"TOTAL","ReturnItemCollectionMetrics":"SIZE",)" +
+                                     items + "}";
+  json::Document replay = Ok(TransactWriteItems, replay_request);
+  ASSERT_TRUE(replay.HasMember("ConsumedCapacity"));
+  EXPECT_EQ(replay["ConsumedCapacity"][0]["CapacityUnits"].GetDouble(), 4.0);
 }
 
 TEST_F(OpsTest, CancelledTransactionDoesNotKeepItsToken) {

@@ -20,6 +20,7 @@
 
 #include "dynamo/api/api.h"
 #include "dynamo/api/common.h"
+#include "dynamo/api/legacy.h"
 #include "dynamo/api/request_shape.h"
 #include "dynamo/json/attribute_json.h"
 
@@ -53,8 +54,8 @@ std::vector<Shape> CommonReadMembers() {
 const Shape& QueryShape() {
   static const Shape shape = [] {
     std::vector<Shape> m = CommonReadMembers();
-    m.push_back(Map("KeyConditions", Struct("Condition", {})));
-    m.push_back(Map("QueryFilter", Struct("Condition", {})));
+    m.push_back(ConditionMapShape("KeyConditions"));
+    m.push_back(ConditionMapShape("QueryFilter"));
     m.push_back(Bool("ScanIndexForward"));
     m.push_back(Str("KeyConditionExpression"));
     return Struct("QueryInput", std::move(m));
@@ -65,41 +66,13 @@ const Shape& QueryShape() {
 const Shape& ScanShape() {
   static const Shape shape = [] {
     std::vector<Shape> m = CommonReadMembers();
-    m.push_back(Map("ScanFilter", Struct("Condition", {})));
+    m.push_back(ConditionMapShape("ScanFilter"));
     // API Reference, Scan: TotalSegments 1..1000000, Segment 0..999999.
     m.push_back(Range(Long("TotalSegments"), 1, 1000000));
     m.push_back(Range(Long("Segment"), 0, 999999));
     return Struct("ScanInput", std::move(m));
   }();
   return shape;
-}
-
-std::string Join(const std::vector<std::string_view>& parts) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += parts[i];
-  }
-  return out;
-}
-
-// Mixing expression and non-expression parameters (dynalite validateExpressionParams). Unlike
-// CheckNoLegacyParams this counts AttributesToGet, which is supported on its own.
-Status CheckExpressionMix(const json::Value& request, const std::vector<std::string_view>& exprs,
-                          const std::vector<std::string_view>& legacy) {
-  std::vector<std::string_view> used_expr, used_legacy;
-  for (auto p : exprs) {
-    if (Member(request, p) != nullptr) used_expr.push_back(p);
-  }
-  if (used_expr.empty()) return Status::Ok();
-  for (auto p : legacy) {
-    if (Member(request, p) != nullptr) used_legacy.push_back(p);
-  }
-  if (used_legacy.empty()) return Status::Ok();
-  return ValidationError(
-      "Can not use both expression and non-expression parameters in the same request: "
-      "Non-expression parameters: {" +
-      Join(used_legacy) + "} Expression parameters: {" + Join(used_expr) + "}");
 }
 
 // ExclusiveStartKey values are validated like any AttributeValue; the service prefixes most,
@@ -319,14 +292,23 @@ Status TypeMismatch() {
       "schema type");
 }
 
-Result<storage::SortRange> ToSortRange(const storage::KeySchema& key,
+// `index` is the index queried, nullptr for the table. Key condition values are key values:
+// none may be empty, begins_with's prefix included (DynamoDB Local's texts: the one a Key
+// parameter gets, or for an index the one an empty index key in an item gets).
+Result<storage::SortRange> ToSortRange(const storage::IndexDef* index,
+                                       const storage::KeySchema& key,
                                        const expr::KeyCondition& kc) {
   if (kc.hash_value.type != key.hash.type) return TypeMismatch();
+  CRUDDUR_RETURN_IF_ERROR(CheckKeyValueNotEmpty(index, key.hash.name, kc.hash_value));
   if (!kc.sort) return storage::SortRange::All();
   const expr::SortKeyCondition& s = *kc.sort;
   // ParseKeyCondition only admits a sort condition when the schema has a range key.
   if (s.value.type != key.range->type) return TypeMismatch();
   if (s.op == expr::SortKeyOp::kBetween && s.value2.type != key.range->type) return TypeMismatch();
+  CRUDDUR_RETURN_IF_ERROR(CheckKeyValueNotEmpty(index, key.range->name, s.value));
+  if (s.op == expr::SortKeyOp::kBetween) {
+    CRUDDUR_RETURN_IF_ERROR(CheckKeyValueNotEmpty(index, key.range->name, s.value2));
+  }
   switch (s.op) {
     case expr::SortKeyOp::kEq:
       return storage::SortRange::Eq(s.value);
@@ -367,9 +349,15 @@ Status ResolveIndex(const json::Value& request, ReadPlan* plan) {
   std::string_view index_name = StringMember(request, "IndexName");
   if (index_name.empty()) return Status::Ok();
   plan->index = plan->table->FindIndex(index_name);
-  if (plan->index == nullptr) {
+  // An index being deleted is already gone for readers (as DynamoDB Local answers); one being
+  // backfilled cannot be read until it is ACTIVE (the service's text, quoted in
+  // aws-cloudformation/cloudformation-coverage-roadmap#1075).
+  if (plan->index == nullptr || plan->index->state == storage::IndexState::kDeleting) {
     return ValidationError("The table does not have the specified index: " +
                            std::string(index_name));
+  }
+  if (plan->index->state == storage::IndexState::kBackfilling) {
+    return ValidationError("Cannot read from backfilling global secondary index");
   }
   plan->is_gsi = std::any_of(plan->table->gsis.begin(), plan->table->gsis.end(),
                              [&](const storage::IndexDef& g) { return g.name == index_name; });
@@ -522,11 +510,10 @@ Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   if (Member(request, "KeyConditionExpression") != nullptr) legacy.push_back("KeyConditions");
   CRUDDUR_RETURN_IF_ERROR(CheckExpressionMix(
       request, {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"}, legacy));
-  CRUDDUR_RETURN_IF_ERROR(
-      CheckNoLegacyParams(request, {}, {"KeyConditions", "QueryFilter", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> esk, DecodeStartKey(request));
   const json::Value* kce = Member(request, "KeyConditionExpression");
-  if (kce == nullptr) {
+  const json::Value* key_conditions = Member(request, "KeyConditions");
+  if (kce == nullptr && key_conditions == nullptr) {
     return ValidationError(
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
         "request.");
@@ -546,28 +533,39 @@ Status Query(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   CRUDDUR_ASSIGN_OR_RETURN(plan.table, FindTable(ctx, StringMember(request, "TableName")));
   CRUDDUR_RETURN_IF_ERROR(ResolveIndex(request, &plan));
   const storage::KeySchema& key = plan.index ? plan.index->key : plan.table->key;
-  CRUDDUR_ASSIGN_OR_RETURN(
-      expr::KeyCondition kc,
-      expr::ParseKeyCondition(std::string_view(kce->GetString(), kce->GetStringLength()), &attrs,
-                              key.hash.name, key.range ? key.range->name : std::string_view()));
+  expr::KeyCondition kc;
+  if (kce != nullptr) {
+    CRUDDUR_ASSIGN_OR_RETURN(
+        kc,
+        expr::ParseKeyCondition(std::string_view(kce->GetString(), kce->GetStringLength()), &attrs,
+                                key.hash.name, key.range ? key.range->name : std::string_view()));
+  } else {
+    CRUDDUR_ASSIGN_OR_RETURN(kc, LegacyKeyConditions(*key_conditions, key));
+  }
   CRUDDUR_RETURN_IF_ERROR(expr::CheckAllAttributesUsed(attrs));
+  // QueryFilter, when the request filters the legacy way (CheckExpressionMix has refused it
+  // alongside FilterExpression).
+  const bool legacy_filter = Member(request, "FilterExpression") == nullptr;
+  if (legacy_filter) {
+    CRUDDUR_ASSIGN_OR_RETURN(plan.filter,
+                             LegacyCondition(request, LegacyConditionParam::kQueryFilter));
+  }
   if (esk) {
     CRUDDUR_RETURN_IF_ERROR(
         CheckStartKey(*plan.table, plan.index, true, request["ExclusiveStartKey"], *esk));
   }
-  CRUDDUR_ASSIGN_OR_RETURN(storage::SortRange range, ToSortRange(key, kc));
+  CRUDDUR_ASSIGN_OR_RETURN(storage::SortRange range, ToSortRange(plan.index, key, kc));
   if (esk) CRUDDUR_RETURN_IF_ERROR(CheckStartKeyInQuery(key, kc, *esk));
   if (plan.projection) {
     CRUDDUR_RETURN_IF_ERROR(CheckProjectionKeyPaths(*plan.table, *plan.projection));
   }
   // API Reference, Query "FilterExpression": "A filter expression cannot contain partition key
-  // or sort key attributes" (of the table or index queried).
+  // or sort key attributes" (of the table or index queried); QueryFilter likewise.
   for (const auto* a : {&key.hash, key.range ? &*key.range : nullptr}) {
     if (a != nullptr && plan.filter.top_level_names().count(a->name)) {
       return ValidationError(
-          "Filter Expression can only contain non-primary key attributes: Primary key "
-          "attribute: " +
-          a->name);
+          std::string(legacy_filter ? "QueryFilter" : "Filter Expression") +
+          " can only contain non-primary key attributes: Primary key attribute: " + a->name);
     }
   }
   CRUDDUR_RETURN_IF_ERROR(PlanIndexSelect(&plan));
@@ -583,7 +581,6 @@ Status Scan(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   CRUDDUR_RETURN_IF_ERROR(
       CheckExpressionMix(request, {"ProjectionExpression", "FilterExpression"},
                          {"AttributesToGet", "ScanFilter", "ConditionalOperator"}));
-  CRUDDUR_RETURN_IF_ERROR(CheckNoLegacyParams(request, {}, {"ScanFilter", "ConditionalOperator"}));
   CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> esk, DecodeStartKey(request));
   std::optional<int64_t> segment = LongMember(request, "Segment");
   std::optional<int64_t> total = LongMember(request, "TotalSegments");
@@ -615,6 +612,10 @@ Status Scan(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   plan.limit = LongMember(request, "Limit").value_or(0);
   plan.consistent = BoolMember(request, "ConsistentRead", false);
   CRUDDUR_ASSIGN_OR_RETURN(plan.table, FindTable(ctx, StringMember(request, "TableName")));
+  if (Member(request, "FilterExpression") == nullptr) {
+    CRUDDUR_ASSIGN_OR_RETURN(plan.filter,
+                             LegacyCondition(request, LegacyConditionParam::kScanFilter));
+  }
   CRUDDUR_RETURN_IF_ERROR(ResolveIndex(request, &plan));
   if (esk) {
     CRUDDUR_RETURN_IF_ERROR(

@@ -57,25 +57,50 @@ void WriteIndex(const ApiContext& ctx, const storage::TableDef& table,
   }
   w->EndObject();
   if (global) {
+    // An index added by UpdateTable is CREATING with Backfilling true until its backfill is
+    // done; one being removed is DELETING (API Reference, "GlobalSecondaryIndexDescription";
+    // Backfilling is absent for indexes created with the table).
     w->Key("IndexStatus");
-    w->String("ACTIVE");
+    w->String(index.state == storage::IndexState::kBackfilling ? "CREATING"
+              : index.state == storage::IndexState::kDeleting  ? "DELETING"
+                                                               : "ACTIVE");
+    if (index.state == storage::IndexState::kBackfilling) {
+      w->Key("Backfilling");
+      w->Bool(true);
+    }
     auto it = meta.index_throughput.find(index.name);
     auto [r, wr] =
         it == meta.index_throughput.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
     WriteThroughput(r, wr, w);
   }
   // Index sizes are "updated approximately every six hours" on AWS (DescribeTable); we report
-  // zero rather than pay for a count on every describe.
-  w->Key("IndexSizeBytes");
-  w->Int64(0);
-  w->Key("ItemCount");
-  w->Int64(0);
+  // zero rather than pay for a count on every describe. An index not yet (or no longer) ACTIVE
+  // has none, as DynamoDB Local shows.
+  if (index.state == storage::IndexState::kActive) {
+    w->Key("IndexSizeBytes");
+    w->Int64(0);
+    w->Key("ItemCount");
+    w->Int64(0);
+  }
   w->Key("IndexArn");
   WriteString(w, TableArn(ctx, table.name) + "/index/" + index.name);
   w->EndObject();
 }
 
 }  // namespace
+
+bool UsesAttribute(const storage::TableDef& table, const std::string& name) {
+  auto in = [&](const storage::KeySchema& key) {
+    return key.hash.name == name || (key.range && key.range->name == name);
+  };
+  if (in(table.key)) return true;
+  for (const auto* list : {&table.gsis, &table.lsis}) {
+    for (const storage::IndexDef& index : *list) {
+      if (in(index.key)) return true;
+    }
+  }
+  return false;
+}
 
 std::string TableMeta::Encode() const {
   json::StringBuffer buf;
@@ -121,6 +146,14 @@ std::string TableMeta::Encode() const {
   WriteString(&w, table_id);
   w.Key("Created");
   w.Int64(created_micros);
+  w.Key("TtlAttribute");
+  WriteString(&w, ttl_attribute);
+  w.Key("Pitr");
+  w.Bool(pitr_enabled);
+  w.Key("PitrSince");
+  w.Int64(pitr_enabled_micros);
+  w.Key("PitrDays");
+  w.Int64(pitr_days);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -148,6 +181,11 @@ Result<TableMeta> TableMeta::Decode(std::string_view text) {
     m.deletion_protection = doc["DeletionProtection"].GetBool();
     m.table_id = std::string(AsView(doc["TableId"]));
     m.created_micros = doc["Created"].GetInt64();
+    // Tables created before TTL and point-in-time recovery existed lack these members.
+    if (doc.HasMember("TtlAttribute")) m.ttl_attribute = std::string(AsView(doc["TtlAttribute"]));
+    if (doc.HasMember("Pitr")) m.pitr_enabled = doc["Pitr"].GetBool();
+    if (doc.HasMember("PitrSince")) m.pitr_enabled_micros = doc["PitrSince"].GetInt64();
+    if (doc.HasMember("PitrDays")) m.pitr_days = doc["PitrDays"].GetInt64();
   } catch (const json::JsonAssertion& e) {
     return InternalError(std::string("Corrupt table metadata: ") + e.what());
   }
@@ -164,6 +202,8 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
   w->Key("AttributeDefinitions");
   w->StartArray();
   for (const auto& [name, type] : meta.attribute_definitions) {
+    // Only the attributes some key still uses: a removed GSI's definitions go with it.
+    if (!UsesAttribute(table, name)) continue;
     w->StartObject();
     w->Key("AttributeName");
     WriteString(w, name);

@@ -26,10 +26,20 @@ struct TableMeta {
   bool deletion_protection = false;
   std::string table_id;
   int64_t created_micros = 0;
+  // UpdateTimeToLive: the TTL attribute while TTL is enabled; empty while it is disabled.
+  std::string ttl_attribute;
+  // UpdateContinuousBackups: point-in-time recovery, when it was last enabled (the earliest
+  // restorable time) and its RecoveryPeriodInDays.
+  bool pitr_enabled = false;
+  int64_t pitr_enabled_micros = 0;
+  int64_t pitr_days = 35;
 
   std::string Encode() const;
   static Result<TableMeta> Decode(std::string_view text);
 };
+
+// Whether `name` is a key attribute of the table or of one of its indexes (in any state).
+bool UsesAttribute(const storage::TableDef& table, const std::string& name);
 
 // Writes a TableDescription object (DescribeTable's "Table", CreateTable's and DeleteTable's
 // "TableDescription") with the given TableStatus.

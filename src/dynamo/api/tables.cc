@@ -105,6 +105,33 @@ Result<storage::KeySchema> ReadKeySchema(const json::Value& list,
   return schema;
 }
 
+// Reads an index's Projection (already shape-checked) into `index`.
+Status ReadProjection(const json::Value& projection, storage::IndexDef* index) {
+  std::string_view type = StringMember(projection, "ProjectionType");
+  if (type.empty()) {
+    return ValidationError(
+        "One or more parameter values were invalid: Unknown ProjectionType: null");
+  }
+  const json::Value* non_key = Member(projection, "NonKeyAttributes");
+  if (non_key != nullptr && type != "INCLUDE") {
+    return ValidationError("One or more parameter values were invalid: ProjectionType is " +
+                           std::string(type) + ", but NonKeyAttributes is specified");
+  }
+  if (non_key == nullptr && type == "INCLUDE") {
+    // Live-AWS text, reported in nubo-db/dynoxide#116 (dynalite does not check this).
+    return ValidationError(
+        "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+        "NonKeyAttributes is not specified");
+  }
+  index->projection = type == "ALL"         ? storage::ProjectionType::kAll
+                      : type == "KEYS_ONLY" ? storage::ProjectionType::kKeysOnly
+                                            : storage::ProjectionType::kInclude;
+  if (non_key != nullptr) {
+    for (const auto& n : non_key->GetArray()) index->non_key_attributes.push_back(JStr(n));
+  }
+  return Status::Ok();
+}
+
 std::string NewTableId() {
   // A random UUID (version 4) for DescribeTable's TableId.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -127,6 +154,194 @@ Result<std::shared_ptr<const storage::TableDef>> FindTableForControlPlane(const 
                          " not found");
   }
   return table;
+}
+
+// ---- UpdateTable's GlobalSecondaryIndexUpdates (Developer Guide, "Managing global secondary
+// indexes": one index created or deleted per UpdateTable call; the new index is CREATING, with
+// Backfilling true, until every existing item is in it). Texts are DynamoDB Local's, which
+// follow the service's; where they disagree with the API Reference, the reference wins (a
+// backfilling index may be deleted).
+
+// The index creation or deletion an UpdateTable asks storage for.
+struct IndexChange {
+  std::optional<storage::IndexDef> create;
+  std::string remove;  // empty: none
+};
+
+Status OnlineIndexLimit() {
+  return Status(ErrorCode::kLimitExceeded,
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                "simultaneously per table");
+}
+
+Status IndexInUse(const storage::IndexDef& index) {
+  return InUseError(std::string("Attempt to change a resource which is still in use: Index is "
+                                "being ") +
+                    (index.state == storage::IndexState::kDeleting ? "deleted." : "created."));
+}
+
+// The checks that need no table: each update names an action, and at most one of them creates
+// or deletes an index.
+Status CheckIndexUpdates(const json::Value& updates) {
+  size_t online = 0;
+  for (const auto& update : updates.GetArray()) {
+    bool named = false;
+    for (const char* action : {"Create", "Delete", "Update"}) {
+      if (Member(update, action) == nullptr) continue;
+      named = true;
+      if (std::string_view(action) != "Update") ++online;
+    }
+    if (!named) return ValidationError("Update global secondary index action is null");
+  }
+  return online > 1 ? OnlineIndexLimit() : Status::Ok();
+}
+
+// The GSI that another update may not touch while it is being created or deleted.
+Status CheckNoIndexInProgress(const storage::TableDef& table, const storage::IndexDef* except) {
+  for (const auto& gsi : table.gsis) {
+    if (gsi.state != storage::IndexState::kActive && &gsi != except) return OnlineIndexLimit();
+  }
+  return Status::Ok();
+}
+
+Status CheckIndexThroughput(const json::Value* throughput, const std::string& index,
+                            bool pay_per_request) {
+  if (pay_per_request && throughput != nullptr) {
+    return ValidationError(
+        "One or more parameter values were invalid: ProvisionedThroughput should not be "
+        "specified for index: " +
+        index + " when BillingMode is PAY_PER_REQUEST");
+  }
+  if (!pay_per_request && throughput == nullptr) {
+    return ValidationError(
+        "One or more parameter values were invalid: ProvisionedThroughput must be specified for "
+        "index: " +
+        index);
+  }
+  return Status::Ok();
+}
+
+// A Create update: the new index, with its attribute definitions and throughput added to meta.
+Result<storage::IndexDef> ReadIndexCreate(const json::Value& request, const json::Value& create,
+                                          const storage::TableDef& table, bool pay_per_request,
+                                          TableMeta* meta) {
+  const json::Value* defs_json = Member(request, "AttributeDefinitions");
+  if (defs_json == nullptr) return ValidationError("No Attribute Schema Defined");
+  // Definitions left behind by removed indexes no longer bind anything.
+  std::erase_if(meta->attribute_definitions,
+                [&](const auto& d) { return !UsesAttribute(table, d.first); });
+  std::map<std::string, AttrType> defs;
+  std::vector<std::string> def_names;
+  for (const auto& [name, type] : meta->attribute_definitions) {
+    defs.emplace(name, type);
+    def_names.push_back(name);
+  }
+  std::vector<std::pair<std::string, AttrType>> added;
+  for (const auto& d : defs_json->GetArray()) {
+    std::string name = JStr(d["AttributeName"]);
+    AttrType type = AttrType::kS;
+    ParseAttrType(JStr(d["AttributeType"]), &type);
+    auto [it, inserted] = defs.emplace(name, type);
+    if (!inserted) {
+      if (it->second != type) {
+        return ValidationError(
+            "invalid attribute, SchemaElement redefined should be of same type as previously "
+            "defined");
+      }
+      continue;
+    }
+    def_names.push_back(name);
+    added.emplace_back(name, type);
+  }
+  storage::IndexDef index;
+  index.name = JStr(create["IndexName"]);
+  CRUDDUR_ASSIGN_OR_RETURN(index.key, ReadKeySchema(create["KeySchema"], defs, def_names));
+  CRUDDUR_RETURN_IF_ERROR(ReadProjection(create["Projection"], &index));
+  if (const storage::IndexDef* existing = table.FindIndex(index.name)) {
+    if (existing->state == storage::IndexState::kActive) {
+      return ValidationError("Attempting to create an index which already exists");
+    }
+    return IndexInUse(*existing);
+  }
+  CRUDDUR_RETURN_IF_ERROR(CheckNoIndexInProgress(table, nullptr));
+  if (table.gsis.size() >= 20) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "Number of global secondary indexes exceeds per-table limit");
+  }
+  const json::Value* throughput = Member(create, "ProvisionedThroughput");
+  CRUDDUR_RETURN_IF_ERROR(CheckIndexThroughput(throughput, index.name, pay_per_request));
+  if (throughput != nullptr) {
+    meta->index_throughput[index.name] = {*LongMember(*throughput, "ReadCapacityUnits"),
+                                          *LongMember(*throughput, "WriteCapacityUnits")};
+  } else {
+    meta->index_throughput.erase(index.name);
+  }
+  for (auto& def : added) {
+    bool keyed =
+        def.first == index.key.hash.name || (index.key.range && def.first == index.key.range->name);
+    if (keyed) meta->attribute_definitions.push_back(std::move(def));
+  }
+  return index;
+}
+
+// Reads GlobalSecondaryIndexUpdates against the table, updating meta (definitions,
+// throughput), and returns the creation or deletion to hand to storage.
+Result<IndexChange> ReadIndexUpdates(const json::Value& request, const json::Value& updates,
+                                     const storage::TableDef& table, bool pay_per_request,
+                                     TableMeta* meta) {
+  IndexChange change;
+  for (const auto& update : updates.GetArray()) {
+    if (const json::Value* create = Member(update, "Create")) {
+      CRUDDUR_ASSIGN_OR_RETURN(change.create,
+                               ReadIndexCreate(request, *create, table, pay_per_request, meta));
+      continue;
+    }
+    const json::Value& action =
+        Member(update, "Delete") != nullptr ? update["Delete"] : update["Update"];
+    std::string name = JStr(action["IndexName"]);
+    auto gsi = std::find_if(table.gsis.begin(), table.gsis.end(),
+                            [&](const storage::IndexDef& g) { return g.name == name; });
+    if (gsi == table.gsis.end()) return NotFoundError("Requested resource not found");
+    if (gsi->state == storage::IndexState::kDeleting) return IndexInUse(*gsi);
+    if (Member(update, "Delete") != nullptr) {
+      // "You can delete an index that is being created during the Backfilling phase"
+      // (GlobalSecondaryIndexDescription, Backfilling).
+      CRUDDUR_RETURN_IF_ERROR(CheckNoIndexInProgress(table, &*gsi));
+      change.remove = name;
+      continue;
+    }
+    const json::Value* throughput = Member(action, "ProvisionedThroughput");
+    CRUDDUR_RETURN_IF_ERROR(CheckIndexThroughput(throughput, name, pay_per_request));
+    meta->index_throughput[name] = {*LongMember(*throughput, "ReadCapacityUnits"),
+                                    *LongMember(*throughput, "WriteCapacityUnits")};
+  }
+  return change;
+}
+
+// The definition UpdateTable's answer describes: `updated` as read back, with the changed index
+// in the state the change put it in. The background work may already have finished it (a small
+// table's backfill, any removal), but the answer reports the change as made, CREATING or
+// DELETING, as DynamoDB's does.
+storage::TableDef AsAnswered(const storage::TableDef& before, const storage::TableDef& updated,
+                             const IndexChange& change) {
+  storage::TableDef answered = updated;
+  auto find = [&](const std::string& index) {
+    return std::find_if(answered.gsis.begin(), answered.gsis.end(),
+                        [&](const storage::IndexDef& g) { return g.name == index; });
+  };
+  if (change.create) {
+    auto it = find(change.create->name);
+    if (it != answered.gsis.end()) it->state = storage::IndexState::kBackfilling;
+  } else if (!change.remove.empty()) {
+    auto it = find(change.remove);
+    if (it == answered.gsis.end()) {
+      for (const storage::IndexDef& gsi : before.gsis) {
+        if (gsi.name == change.remove) it = answered.gsis.insert(answered.gsis.end(), gsi);
+      }
+    }
+    if (it != answered.gsis.end()) it->state = storage::IndexState::kDeleting;
+  }
+  return answered;
 }
 
 }  // namespace
@@ -206,29 +421,7 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
             ", table hash key: " + def.key.hash.name);
       }
     }
-    const json::Value& projection = idx["Projection"];
-    std::string_view type = StringMember(projection, "ProjectionType");
-    if (type.empty()) {
-      return ValidationError(
-          "One or more parameter values were invalid: Unknown ProjectionType: null");
-    }
-    const json::Value* non_key = Member(projection, "NonKeyAttributes");
-    if (non_key != nullptr && type != "INCLUDE") {
-      return ValidationError("One or more parameter values were invalid: ProjectionType is " +
-                             std::string(type) + ", but NonKeyAttributes is specified");
-    }
-    if (non_key == nullptr && type == "INCLUDE") {
-      // Live-AWS text, reported in nubo-db/dynoxide#116 (dynalite does not check this).
-      return ValidationError(
-          "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
-          "NonKeyAttributes is not specified");
-    }
-    index.projection = type == "ALL"         ? storage::ProjectionType::kAll
-                       : type == "KEYS_ONLY" ? storage::ProjectionType::kKeysOnly
-                                             : storage::ProjectionType::kInclude;
-    if (non_key != nullptr) {
-      for (const auto& n : non_key->GetArray()) index.non_key_attributes.push_back(JStr(n));
-    }
+    CRUDDUR_RETURN_IF_ERROR(ReadProjection(idx["Projection"], &index));
     const json::Value* tp = Member(idx, "ProvisionedThroughput");
     if (global) {
       if (meta.pay_per_request && tp != nullptr) {
@@ -414,10 +607,12 @@ Status DeleteTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
   return Status::Ok();
 }
 
-// UpdateTable: streams, billing mode and throughput, deletion protection. Changes apply at
-// once, so the answer (and every later DescribeTable) says ACTIVE where AWS says UPDATING for a
-// few seconds. Texts: "Table already has an enabled stream: TableName: t", "Table has no
-// stream to disable: TableName: t" and the two UpdateViewType texts are the live service's.
+// UpdateTable: streams, billing mode and throughput, deletion protection, GSI creation and
+// deletion (see ReadIndexUpdates; the index itself is built or removed in the background).
+// Other changes apply at once, so the answer (and every later DescribeTable) says ACTIVE where AWS
+// says UPDATING for a few seconds. Texts: "Table already has an enabled stream: TableName: t",
+// "Table has no stream to disable: TableName: t" and the two UpdateViewType texts are the live
+// service's.
 Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   static const Shape shape = Struct(
       "UpdateTableInput",
@@ -431,20 +626,21 @@ Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
                Enum(Str("StreamViewType"),
                     {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"})}),
        Enum(Str("TableClass"), {"STANDARD", "STANDARD_INFREQUENT_ACCESS"}),
-       Bool("DeletionProtectionEnabled")});
+       Bool("DeletionProtectionEnabled"),
+       List("GlobalSecondaryIndexUpdates",
+            Struct("GlobalSecondaryIndexUpdate",
+                   {IndexShape("Create"), Struct("Delete", {NotNull(IndexNameShape("IndexName"))}),
+                    Struct("Update",
+                           {NotNull(IndexNameShape("IndexName")), NotNull(ThroughputShape())})}))});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
   std::string_view name = StringMember(request, "TableName");
   const json::Value* stream = Member(request, "StreamSpecification");
   const json::Value* throughput = Member(request, "ProvisionedThroughput");
   std::string_view billing = StringMember(request, "BillingMode");
   const json::Value* gsi_updates = Member(request, "GlobalSecondaryIndexUpdates");
-  if (gsi_updates != nullptr && gsi_updates->IsArray() && !gsi_updates->Empty()) {
-    // Index creation and deletion on a live table (with backfill) is issue #6.
-    return ValidationError(
-        "GlobalSecondaryIndexUpdates are not supported by this engine yet: create the table "
-        "with its indexes");
-  }
-  if (stream == nullptr && throughput == nullptr && billing.empty() &&
+  if (gsi_updates != nullptr && gsi_updates->Empty()) gsi_updates = nullptr;
+  if (gsi_updates != nullptr) CRUDDUR_RETURN_IF_ERROR(CheckIndexUpdates(*gsi_updates));
+  if (stream == nullptr && throughput == nullptr && billing.empty() && gsi_updates == nullptr &&
       Member(request, "DeletionProtectionEnabled") == nullptr &&
       Member(request, "TableClass") == nullptr && Member(request, "SSESpecification") == nullptr) {
     return ValidationError(
@@ -511,17 +707,30 @@ Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
     }
     stream_change = enabled ? ParseStreamViewType(view) : std::nullopt;
   }
+  IndexChange index_change;
+  if (gsi_updates != nullptr) {
+    CRUDDUR_ASSIGN_OR_RETURN(
+        index_change, ReadIndexUpdates(request, *gsi_updates, *table, pay_per_request, &meta));
+  }
   // The stream change is the one step that can still fail (a concurrent UpdateTable); do it
-  // before the metadata so a failure leaves the table as it was.
+  // before the metadata so a failure leaves the table as it was. An index change carries the
+  // metadata with it (its attribute definitions and throughput must appear with the index).
   if (stream_change) CRUDDUR_RETURN_IF_ERROR(ctx.engine->SetTableStream(name, *stream_change));
-  CRUDDUR_RETURN_IF_ERROR(ctx.engine->SetTableMeta(name, meta.Encode()));
+  if (index_change.create) {
+    CRUDDUR_RETURN_IF_ERROR(ctx.engine->AddGlobalIndex(name, *index_change.create, meta.Encode()));
+  } else if (!index_change.remove.empty()) {
+    CRUDDUR_RETURN_IF_ERROR(
+        ctx.engine->RemoveGlobalIndex(name, index_change.remove, meta.Encode()));
+  } else {
+    CRUDDUR_RETURN_IF_ERROR(ctx.engine->SetTableMeta(name, meta.Encode()));
+  }
   auto updated = ctx.engine->GetTable(name);
   if (!updated)
     return NotFoundError("Requested resource not found: Table: " + std::string(name) +
                          " not found");
   out->StartObject();
   out->Key("TableDescription");
-  WriteTableDescription(ctx, *updated, "ACTIVE", out);
+  WriteTableDescription(ctx, AsAnswered(*table, *updated, index_change), "ACTIVE", out);
   out->EndObject();
   return Status::Ok();
 }

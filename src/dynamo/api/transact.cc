@@ -246,7 +246,7 @@ class TokenScope {
 // A replayed request is answered as a success; its capacity is the reads of the items it names
 // (API Reference, TransactWriteItems "ClientRequestToken": "Subsequent TransactWriteItems calls
 // with the same client token return the number of read capacity units consumed in reading the
-// item").
+// item"), priced as transactional reads, two units per 4 KB, as DynamoDB Local charges them.
 Status AnswerReplay(ApiContext& ctx, const json::Value& request, const std::vector<Action>& actions,
                     json::Writer* out) {
   CapacityMode mode = ReadCapacityMode(request);
@@ -257,7 +257,7 @@ Status AnswerReplay(ApiContext& ctx, const json::Value& request, const std::vect
     CRUDDUR_ASSIGN_OR_RETURN(std::vector<std::optional<Item>> items, ctx.engine->GetMany(keys));
     for (size_t i = 0; i < actions.size(); ++i) {
       CapacityFor(&capacity, actions[i].table->name).table_units +=
-          ReadUnits(items[i] ? ItemSize(*items[i]) : 0, true);
+          2 * ReadUnits(items[i] ? ItemSize(*items[i]) : 0, true);
     }
   }
   out->StartObject();
@@ -284,7 +284,11 @@ Status TransactWriteItems(ApiContext& ctx, const json::Value& request, json::Wri
   std::string_view token = StringMember(request, "ClientRequestToken");
   std::optional<TokenScope> token_scope;
   if (!token.empty() && ctx.idempotency != nullptr) {
-    switch (ctx.idempotency->Begin(token, json::ToString(request), ctx.now_micros())) {
+    // The request is what it writes: ReturnConsumedCapacity and ReturnItemCollectionMetrics
+    // only shape the answer, so a replay may ask for them differently (DynamoDB Local accepts
+    // such a replay; the API Reference has replays "return the number of read capacity units").
+    const std::string fingerprint = json::ToString(request["TransactItems"]);
+    switch (ctx.idempotency->Begin(token, fingerprint, ctx.now_micros())) {
       case IdempotencyCache::Outcome::kFirst:
         token_scope.emplace(ctx, token);
         break;
@@ -335,9 +339,16 @@ Status TransactWriteItems(ApiContext& ctx, const json::Value& request, json::Wri
     return NotFoundError("Requested resource not found");
   CRUDDUR_RETURN_IF_ERROR(st);
   if (token_scope) token_scope->Succeeded();
+  ItemCollectionMetricsList collections;
+  if (WantsItemCollectionMetrics(request)) {
+    for (const auto& a : actions) {
+      if (a.kind != ActionKind::kConditionCheck) collections.Add(*batch, *a.table, a.key);
+    }
+  }
 
   out->StartObject();
   WriteCapacityList(ReadCapacityMode(request), capacity, out);
+  collections.WriteMember(out);
   out->EndObject();
   return Status::Ok();
 }

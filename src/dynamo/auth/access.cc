@@ -333,8 +333,13 @@ std::vector<AccessCheck> DescribeAccess(ApiFamily family, std::string_view opera
   std::string action = "dynamodb:" + std::string(operation);
   std::string_view table = StringMember(request, "TableName");
   std::vector<AccessCheck> out;
-  if (operation == "ListTables") {
+  if (operation == "ListTables" || operation == "DescribeLimits" ||
+      operation == "DescribeEndpoints") {
     out.push_back({action, "*", {}});
+  } else if (operation == "TagResource" || operation == "UntagResource" ||
+             operation == "ListTagsOfResource") {
+    // These name their table by ARN, not by TableName.
+    out.push_back({action, Bounded(StringMember(request, "ResourceArn")), {}});
   } else if (operation == "GetItem" || operation == "DeleteItem" || operation == "UpdateItem") {
     out.push_back({action, TableArn(scope, table), ItemKeys(request, "Key", engine)});
   } else if (operation == "PutItem") {

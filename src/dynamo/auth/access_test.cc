@@ -163,6 +163,12 @@ TEST_F(AccessTest, TableLevelAndStreams) {
   checks = Describe("DeleteTable", R"({"TableName":"numbers"})");
   EXPECT_EQ(checks[0].action, "dynamodb:DeleteTable");
   EXPECT_EQ(checks[0].resource, std::string(kArn) + "numbers");
+  checks = Describe("DescribeLimits", "{}");
+  EXPECT_EQ(checks[0].resource, "*");
+  // Tagging names its table by ARN.
+  checks = Describe("TagResource", R"({"ResourceArn":")" + std::string(kArn) + R"(numbers"})");
+  EXPECT_EQ(checks[0].action, "dynamodb:TagResource");
+  EXPECT_EQ(checks[0].resource, std::string(kArn) + "numbers");
 
   const std::string stream = std::string(kArn) + "numbers/stream/2026-11-24T08:54:24.123";
   checks = Describe("DescribeStream", R"({"StreamArn":")" + stream + R"("})", ApiFamily::kStreams);

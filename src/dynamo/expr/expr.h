@@ -127,7 +127,8 @@ class Projection {
 
 // Errors: "Invalid ProjectionExpression: ...", including overlapping or duplicate paths ("Two
 // document paths overlap with each other; must remove or rewrite one of these paths; path one:
-// [a], path two: [a, b]").
+// [a], path two: [a, b]") and paths that use one value as both a map and a list ("Two document
+// paths conflict with each other; ... path one: [m, a], path two: [m, [0]]").
 Result<Projection> ParseProjection(std::string_view text, ExpressionAttributes* attrs);
 
 // The attributes of `item` the projection selects. Nested paths yield nested structure:
@@ -155,8 +156,8 @@ class Update {
 };
 
 // Errors: "Invalid UpdateExpression: ..." (syntax, reserved words, a clause used twice,
-// overlapping paths, wrong function use, undefined placeholders, operands of the wrong type
-// known at parse time).
+// overlapping or conflicting paths, wrong function use, undefined placeholders, operands of the
+// wrong type known at parse time).
 Result<Update> ParseUpdate(std::string_view text, ExpressionAttributes* attrs);
 
 // Applies every action to *item (an empty Item for a new one). All operands read the item as it

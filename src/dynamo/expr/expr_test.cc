@@ -359,7 +359,8 @@ TEST(Projection, NestedPathsAndIndexes) {  // shapes checked against the oracle
   EXPECT_EQ(out["l"], List({S("x"), AttributeValue::M({{"p", N("7")}})}));
   out = Project("m.y[1], m.x", item);
   EXPECT_EQ(out["m"], AttributeValue::M({{"x", N("1")}, {"y", List({N("1")})}}));
-  EXPECT_TRUE(Project("m.zz, nope, l[9], l[0].x, m[0]", item).empty());
+  EXPECT_TRUE(Project("m.zz, nope, l[9], l[0].x", item).empty());
+  EXPECT_TRUE(Project("m[0]", item).empty());
   out = Project("#q", item, {{"#q", "n"}});
   EXPECT_EQ(out["n"], N("10"));
   Projection names = Projection::FromAttributeNames({"n", "t", "missing"});
@@ -380,6 +381,18 @@ TEST(Projection, Errors) {  // oracle
   EXPECT_EQ(err("l[1], l[1]"), p + "Two document paths overlap with each other; must remove or "
                                    "rewrite one of these paths; path one: [l, [1]], path two: "
                                    "[l, [1]]");
+  EXPECT_EQ(err("m.a, m[0]"),
+            p + "Two document paths conflict with each other; must remove or "
+                "rewrite one of these paths; path one: [m, a], path two: [m, [0]]");
+  EXPECT_EQ(err("a[1], a.b.c"), p + "Two document paths conflict with each other; must remove or "
+                                    "rewrite one of these paths; path one: [a, [1]], path two: "
+                                    "[a, b, c]");
+  EXPECT_EQ(err("a.b.c, a.b[0]"), p + "Two document paths conflict with each other; must remove "
+                                      "or rewrite one of these paths; path one: [a, b, c], path "
+                                      "two: [a, b, [0]]");
+  EXPECT_EQ(err("a.b, a.c, a[0].b, a[1]"), p + "Two document paths conflict with each other; "
+                                               "must remove or rewrite one of these paths; path "
+                                               "one: [a, b], path two: [a, [0], b]");
   EXPECT_EQ(err("a,"), p + "Syntax error; token: \"<EOF>\", near: \",\"");
   EXPECT_EQ(err(",a"), p + "Syntax error; token: \",\", near: \",a\"");
   EXPECT_EQ(err("size(a)"), p + "Syntax error; token: \"(\", near: \"size(a\"");
@@ -409,6 +422,10 @@ TEST(UpdateParse, Errors) {  // oracle
   EXPECT_EQ(UpdateError("SET a[1] = :v REMOVE a[1]", {{":v", N("1")}}),
             p + "Two document paths overlap with each other; must remove or rewrite one of these "
                 "paths; path one: [a, [1]], path two: [a, [1]]");
+  EXPECT_EQ(UpdateError("SET l[0] = :v REMOVE l.a", {{":v", N("1")}}),
+            p + "Two document paths conflict with each other; must remove or rewrite one of these "
+                "paths; path one: [l, [0]], path two: [l, a]");
+  EXPECT_EQ(UpdateError("SET l[0] = :v, l[1] = :v, m.a = :v, m.b = :v", {{":v", N("1")}}), "OK");
   EXPECT_EQ(UpdateError("SET a = :v + :s", {{":v", N("1")}, {":s", S("x")}}),
             p + "Incorrect operand type for operator or function; operator or function: +, "
                 "operand type: S");

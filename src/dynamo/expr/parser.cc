@@ -529,10 +529,21 @@ std::string PathForMessage(const DocumentPath& path) {
   return out + "]";
 }
 
-// True when one path equals or is a prefix of the other.
-bool Overlap(const DocumentPath& a, const DocumentPath& b) {
+// How two paths of one projection or update relate. They overlap when one equals or is a
+// prefix of the other; they conflict when, after a common prefix, one steps into a map member
+// and the other into a list element of the same value (DynamoDB: "Two document paths conflict
+// with each other", e.g. "m.a" and "m[0]"), since no value is both.
+enum class PathClash { kNone, kOverlap, kConflict };
+
+PathClash Clash(const DocumentPath& a, const DocumentPath& b) {
   size_t n = std::min(a.elements.size(), b.elements.size());
-  return std::equal(a.elements.begin(), a.elements.begin() + n, b.elements.begin());
+  for (size_t i = 0; i < n; ++i) {
+    const PathElement& x = a.elements[i];
+    const PathElement& y = b.elements[i];
+    if (x.is_index() != y.is_index()) return PathClash::kConflict;
+    if (!(x == y)) return PathClash::kNone;
+  }
+  return PathClash::kOverlap;
 }
 
 // "{N:5}", the form DynamoDB quotes constant operands in BETWEEN errors.
@@ -962,17 +973,20 @@ Status CheckText(std::string_view text, std::string_view param) {
   return Status::Ok();
 }
 
-Status OverlapError(const Resolver& r, const DocumentPath& one, const DocumentPath& two) {
-  return r.Error(
-      "Two document paths overlap with each other; must remove or rewrite one of these paths; "
-      "path one: " +
-      PathForMessage(one) + ", path two: " + PathForMessage(two));
+Status ClashError(const Resolver& r, PathClash clash, const DocumentPath& one,
+                  const DocumentPath& two) {
+  return r.Error(std::string("Two document paths ") +
+                 (clash == PathClash::kConflict ? "conflict" : "overlap") +
+                 " with each other; must remove or rewrite one of these paths; path one: " +
+                 PathForMessage(one) + ", path two: " + PathForMessage(two));
 }
 
+// Reports the first clashing pair in the order the paths were written.
 Status CheckNoOverlap(const Resolver& r, const std::vector<DocumentPath>& paths) {
   for (size_t i = 0; i < paths.size(); ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
-      if (Overlap(paths[i], paths[j])) return OverlapError(r, paths[i], paths[j]);
+      PathClash clash = Clash(paths[i], paths[j]);
+      if (clash != PathClash::kNone) return ClashError(r, clash, paths[i], paths[j]);
     }
   }
   return Status::Ok();

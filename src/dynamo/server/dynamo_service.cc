@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -107,9 +108,22 @@ bool SameToken(std::string_view a, std::string_view b) {
 
 // The operations a throttled table refuses: those that read or write items or stream records.
 bool IsDataPlane(std::string_view operation) {
-  static constexpr std::string_view kControl[] = {"CreateTable",   "DeleteTable", "DescribeTable",
-                                                  "UpdateTable",   "ListTables",  "ListStreams",
-                                                  "DescribeStream"};
+  static constexpr std::string_view kControl[] = {"CreateTable",
+                                                  "DeleteTable",
+                                                  "DescribeTable",
+                                                  "UpdateTable",
+                                                  "ListTables",
+                                                  "ListStreams",
+                                                  "DescribeStream",
+                                                  "UpdateTimeToLive",
+                                                  "DescribeTimeToLive",
+                                                  "TagResource",
+                                                  "UntagResource",
+                                                  "ListTagsOfResource",
+                                                  "DescribeLimits",
+                                                  "DescribeEndpoints",
+                                                  "DescribeContinuousBackups",
+                                                  "UpdateContinuousBackups"};
   for (std::string_view control : kControl) {
     if (operation == control) return false;
   }
@@ -125,6 +139,33 @@ struct DynamoService::Impl {
   api::ApiContext ctx;
   aws::SigV4 sigv4;  // its signing-key cache is shared by every request thread
   std::atomic<uint64_t> throttle_counter{0};  // options.inject_throttling's request count
+
+  // Turns the finished `response` into a deferred one: its head goes out now, its body once the
+  // engine says the commits up to `mark` are durable (sent from the syncer thread). The net
+  // layer's only way to answer after the handler returned is a streaming response, whose head
+  // leaves at once; the status and x-amz-crc32 are already known, and a client treats the
+  // request as answered only when the body is complete, so the body is the acknowledgement.
+  void AnswerWhenDurable(uint64_t mark, net::HttpResponse* response) {
+    std::shared_ptr<net::ResponseStream> stream = net::ResponseStream::Create();
+    engine->WhenDurable(mark, [stream, body = std::move(response->body)](Status durable) {
+      if (!durable.ok()) {
+        // The write is in the log but its fsync failed. No answer can be right: an error
+        // would deny a write that may surface after a restart, and the 200 head is already
+        // on its way anyway. Stop, as PostgreSQL does on a failed fsync; clients see the
+        // connection drop (an unknown outcome, which they retry) and a restart recovers
+        // whatever the disk holds.
+        std::fprintf(stderr,
+                     "cruddur dynamodb: fsync of the write-ahead log failed (%s); stopping so "
+                     "that no write is acknowledged that may not be durable\n",
+                     durable.ToString().c_str());
+        std::abort();
+      }
+      stream->Write(body);
+      stream->Close();
+    });
+    response->body.clear();
+    response->stream = std::move(stream);
+  }
 
   int64_t NowSeconds() const {
     if (options.now_seconds) return options.now_seconds();
@@ -320,9 +361,19 @@ void DynamoService::Handle(const net::HttpRequest& request, net::HttpResponse* r
     }
   }
 
+  // Commits return once written; with EngineOptions::sync the answer waits for their fsync
+  // below, off this event-loop thread.
+  storage::Engine::DeferredCommits deferred(impl_->engine);
   Result<std::string> result = Run(op, impl_->ctx, doc);
-  if (!result.ok()) return fail(result.status());
-  Finish(200, std::move(result).value(), reply_type, response);
+  if (result.ok()) {
+    Finish(200, std::move(result).value(), reply_type, response);
+  } else {
+    fail(result.status());
+  }
+  // Failed operations too: one may have committed part of its work (and a conditional
+  // failure's answer must not promise a state that could vanish).
+  const uint64_t mark = deferred.mark();
+  if (mark != 0 && !impl_->engine->IsDurable(mark)) impl_->AnswerWhenDurable(mark, response);
 }
 
 }  // namespace cruddur::dynamo

@@ -29,6 +29,18 @@
 // faults. An exception escaping an operation (which would be a bug) becomes an
 // InternalServerError, never a crash.
 //
+// Durability: an answer acknowledges only durable writes. By default a commit is durable once
+// written (storage/engine.h: it survives a crash of the process) and the answer goes out at
+// once. With the engine's EngineOptions::sync, Handle runs the operation in a
+// storage::Engine::DeferredCommits scope, so the event loop never waits for an fsync: when the
+// operation committed anything, the response is deferred (an HttpResponse::stream) - status and
+// headers go out at once, the body, which is what any client waits for, once the engine's group
+// commit has fsynced the log past the operation's writes. Such a response has no
+// Content-Length (chunked) and closes its connection (Connection: close): the client reconnects
+// for its next request. Should the fsync fail, the process aborts (see AnswerWhenDurable in the
+// .cc), so no client ever reads a complete answer for a write that may be lost. Reads are never
+// deferred. Execute (in-process callers) blocks its caller until the fsync instead.
+//
 // Thread-safety: Handle may be called concurrently from any number of threads.
 #pragma once
 
@@ -68,7 +80,8 @@ class DynamoService {
   void Handle(const net::HttpRequest& request, net::HttpResponse* response);
 
   // Runs one operation on a JSON body without HTTP (no signature check): the response body or
-  // the error. For the in-process client (LocalDynamoClient) and tests.
+  // the error. For the in-process client (LocalDynamoClient) and tests. With
+  // EngineOptions::sync, returns once the operation's writes are fsynced.
   Result<std::string> Execute(Api api, std::string_view operation, std::string_view body);
   const std::string& region() const;
 

@@ -2,9 +2,11 @@
 //
 //   meta   "n"                  -> next table id (8 bytes)
 //          "t" + table name     -> EncodeTableDef(def)
+//          "b" | tid(8) | iid(4) -> backfill cursor: the last item key an index's backfill did
 //   items  tid(8) | h(4) | pk | sk                              -> EncodeItem(item)
 //   index  tid(8) | iid(4) | h(4) | ipk | isk | pk | sk          -> EncodeItem(projected item)
 //   stats  tid(8)               -> item count (8, LE) | size bytes (8, LE), merged by addition
+//          tid(8) | h(4) | pk   -> the same for one item collection (tables with LSIs only)
 //   stream "N"                           -> next stream id (8)
 //          "M" | sid(8)                  -> EncodeStreamInfo (stream meta; disabled time)
 //          "H" | sid(8) | first_seq(8)   -> shard creation time (8)
@@ -25,25 +27,32 @@
 // never read-modify-write the counter, and a restart recovers the exact values.
 #include "dynamo/storage/engine.h"
 
+#include <pthread.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/utilities/stackable_db.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "dynamo/model/item_codec.h"
 #include "dynamo/model/key_codec.h"
+#include "dynamo/storage/group_commit.h"
 
 namespace cruddur::dynamo::storage {
 
@@ -65,8 +74,10 @@ constexpr char kStatsFamily[] = "stats";
 constexpr char kStreamFamily[] = "stream";
 constexpr char kNextTableIdKey[] = "n";
 constexpr char kTableKeyPrefix = 't';
-// Version 1 had no stream fields; it is still read (as "no stream").
-constexpr uint8_t kTableDefVersion = 2;
+constexpr char kBackfillCursorPrefix = 'b';
+// Version 1 had no stream fields, version 2 no index states or next index id; both are still
+// read (as "no stream", every index active).
+constexpr uint8_t kTableDefVersion = 3;
 constexpr char kNextStreamIdKey[] = "N";
 constexpr char kStreamMetaPrefix = 'M';
 constexpr char kShardPrefix = 'H';
@@ -148,6 +159,14 @@ std::string TablePrefix(uint64_t table_id) {
 
 std::string IndexPrefix(uint64_t table_id, uint32_t index_id) {
   std::string out = TablePrefix(table_id);
+  PutBigEndian(index_id, 4, &out);
+  return out;
+}
+
+// The meta key of the backfill cursor of index `index_id` of table `table_id`.
+std::string BackfillCursorKey(uint64_t table_id, uint32_t index_id) {
+  std::string out(1, kBackfillCursorPrefix);
+  PutBigEndian(table_id, 8, &out);
   PutBigEndian(index_id, 4, &out);
   return out;
 }
@@ -235,6 +254,32 @@ Item Project(const TableDef& table, const IndexDef& index, const Item& item) {
   return out;
 }
 
+// Whether writers keep entries of `index` (see IndexState).
+bool Maintained(const IndexDef& index) { return index.state != IndexState::kDeleting; }
+
+// What `item` adds to its item collection: the item itself plus the attributes projected into
+// the table's local secondary indexes (API Reference, "ItemCollectionMetrics":
+// SizeEstimateRangeGB "includes the size of all the items in the table, plus the size of all
+// attributes projected into all of the local secondary indexes on that table").
+int64_t CollectionShare(const TableDef& table, const Item& item) {
+  auto size = static_cast<int64_t>(ItemSize(item));
+  for (const IndexDef& lsi : table.lsis) {
+    if (!Maintained(lsi) || !IndexEntryKey(table, lsi, item)) continue;
+    size += static_cast<int64_t>(lsi.projection == ProjectionType::kAll
+                                     ? ItemSize(item)
+                                     : ItemSize(Project(table, lsi, item)));
+  }
+  return size;
+}
+
+// The stats key of the item collection `item` belongs to: its table's partition key value.
+std::string CollectionKey(const TableDef& table, const Item& item) {
+  std::string key = TablePrefix(table.id);
+  auto hash = item.find(table.key.hash.name);
+  if (hash != item.end()) AppendPartition(hash->second, &key);
+  return key;
+}
+
 // ---- Table definitions ----
 
 void PutKeyAttribute(const KeyAttribute& attr, std::string* out) {
@@ -257,6 +302,7 @@ void PutIndexes(const std::vector<IndexDef>& indexes, std::string* out) {
     PutVarint(index.non_key_attributes.size(), out);
     for (const std::string& name : index.non_key_attributes) PutString(name, out);
     PutVarint(index.id, out);
+    out->push_back(static_cast<char>(index.state));
   }
 }
 
@@ -272,6 +318,7 @@ std::string EncodeTableDef(const TableDef& def) {
   out.push_back(
       static_cast<char>(def.stream_view ? static_cast<uint8_t>(*def.stream_view) : kNoStream));
   PutVarint(def.stream_id, &out);
+  PutVarint(def.next_index_id, &out);
   return out;
 }
 
@@ -329,7 +376,8 @@ class DefReader {
     if (Byte() != 0) schema.range = Attribute();
     return schema;
   }
-  std::vector<IndexDef> Indexes() {
+  // `with_state`: the index state follows each index (version 3 on).
+  std::vector<IndexDef> Indexes(bool with_state) {
     std::vector<IndexDef> indexes;
     uint64_t count = Varint();
     for (uint64_t i = 0; i < count && ok_; ++i) {
@@ -342,6 +390,11 @@ class DefReader {
       uint64_t names = Varint();
       for (uint64_t j = 0; j < names && ok_; ++j) index.non_key_attributes.push_back(String());
       index.id = static_cast<uint32_t>(Varint());
+      if (with_state) {
+        uint8_t state = Byte();
+        if (state > static_cast<uint8_t>(IndexState::kDeleting)) ok_ = false;
+        index.state = static_cast<IndexState>(state);
+      }
       indexes.push_back(std::move(index));
     }
     return indexes;
@@ -356,14 +409,14 @@ Result<TableDef> DecodeTableDef(std::string_view bytes) {
   DefReader reader(bytes);
   TableDef def;
   uint8_t version = reader.Byte();
-  if (version != 1 && version != kTableDefVersion) {
+  if (version < 1 || version > kTableDefVersion) {
     return InternalError("Corrupt table definition: unknown version");
   }
   def.id = reader.Varint();
   def.name = reader.String();
   def.key = reader.Schema();
-  def.gsis = reader.Indexes();
-  def.lsis = reader.Indexes();
+  def.gsis = reader.Indexes(version >= 3);
+  def.lsis = reader.Indexes(version >= 3);
   def.meta = reader.String();
   if (version >= 2) {
     uint8_t view = reader.Byte();
@@ -374,6 +427,12 @@ Result<TableDef> DecodeTableDef(std::string_view bytes) {
       def.stream_view = static_cast<StreamViewType>(view);
     }
     def.stream_id = reader.Varint();
+  }
+  if (version >= 3) {
+    def.next_index_id = static_cast<uint32_t>(reader.Varint());
+  } else {
+    // Before version 3 ids were 1..n in creation order and indexes were never removed.
+    def.next_index_id = static_cast<uint32_t>(def.gsis.size() + def.lsis.size() + 1);
   }
   if (!reader.ok()) return InternalError("Corrupt table definition");
   return def;
@@ -612,11 +671,315 @@ struct StreamState {
   std::set<uint64_t> in_flight;     // handed out, their writes not finished yet
 };
 
+// A shared mutex that lets an exclusive locker in ahead of later shared lockers. glibc's
+// default rwlock (behind std::shared_mutex) prefers readers: under a steady stream of commits,
+// each holding the tables lock shared, DeleteTable or an index change waiting to lock it
+// exclusively could wait forever. A thread must not take it shared twice (with an exclusive
+// locker queued in between, the second attempt would wait for it).
+class WriterFirstSharedMutex {
+ public:
+  WriterFirstSharedMutex() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lock_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~WriterFirstSharedMutex() { pthread_rwlock_destroy(&lock_); }
+  WriterFirstSharedMutex(const WriterFirstSharedMutex&) = delete;
+  WriterFirstSharedMutex& operator=(const WriterFirstSharedMutex&) = delete;
+
+  void lock() { pthread_rwlock_wrlock(&lock_); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
   if (s.IsCorruption()) return InternalError("Storage corruption: " + s.ToString());
+  // A background error RocksDB stopped writes for carries its severity (the write that hit the
+  // fault first does not); a hard one is recovered from (see "Recovery from disk faults").
+  if (s.severity() == rocksdb::Status::Severity::kHardError) {
+    return IoError("Storage error: " + s.ToString() +
+                   " (writes are stopped until the storage recovers, which it does by itself "
+                   "once the disk works again)");
+  }
   return IoError("Storage error: " + s.ToString());
 }
+
+// ---- Recovery from disk faults ----
+//
+// RocksDB 7.8 stops writes after a failed write-ahead-log write, flush, compaction or MANIFEST
+// write (db/error_handler.cc), and what gets it going again depends on the error:
+//   - NoSpace (ENOSPC): a hard error, which DB::Resume() clears (RocksDB would also resume by
+//     itself, through its SstFileManager; see below why the engine does it instead).
+//   - any other IOError (EIO): a *fatal* error, which Resume() refuses: only closing and
+//     reopening the database clears it.
+//   - an IOError marked retryable: a hard error (a soft one for compaction, which stops no
+//     writes) that Resume() clears.
+// Resume flushes the memtables, which hold exactly the acknowledged writes (a batch enters them
+// only after its log write succeeded), into new files and switches to a new log, so the log a
+// write failed on is never replayed. So RecoverableFileSystem marks every write-side error of
+// the database's files retryable except NoSpace: a failing disk stops writes until it works
+// again, no longer until the process restarts. (RocksDB treats EIO as possibly permanent; a
+// disk that stays broken just keeps failing writes with kIo.)
+//
+// One trap: 7.8 switches to a new log during Resume only if some memtable holds data (newer
+// releases always switch). Resumed on a failed log, it keeps writing to it, and the next write
+// trips an assertion in RocksDB's WritableFileWriter (Debian builds RocksDB with assertions:
+// the process aborts). So RocksDB's own automatic recovery is off, and GuardedDB resumes the
+// database on the first write after a failure (at most once per kResumeInterval), and only
+// when that cannot happen: the log is healthy, or some memtable holds data. A sentinel key in
+// the otherwise unused default column family keeps a memtable non-empty: written at open and
+// right after every resume, it is flushed only by Resume itself or once the logs outgrow
+// max_total_wal_size. As Resume empties the memtables, GuardedDB first checks that the disk
+// takes a log write again (RecoverableFileSystem::Probe), so a disk that is still failing does
+// not leave them empty. Should a log write fail with every memtable empty all the same (the
+// disk failing again between the probe and the sentinel), writes fail with kIo until a
+// restart, rather than the process aborting.
+
+// Whether the newest write-ahead log has failed a write since RocksDB created it (RocksDB only
+// ever appends to the newest log).
+struct WalHealth {
+  std::atomic<bool> failed{false};
+};
+
+bool IsWalFile(const std::string& fname) { return fname.ends_with(".log"); }
+
+rocksdb::IOStatus MarkRetryable(rocksdb::IOStatus s) {
+  if (!s.ok() && s.IsIOError() && !s.IsNoSpace()) s.SetRetryable(true);
+  return s;
+}
+
+class RecoverableWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  using IOOptions = rocksdb::IOOptions;
+  using IODebugContext = rocksdb::IODebugContext;
+
+  // `wal` is set for a write-ahead log only.
+  RecoverableWritableFile(std::unique_ptr<rocksdb::FSWritableFile> target, WalHealth* wal)
+      : FSWritableFileOwnerWrapper(std::move(target)), wal_(wal) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const IOOptions& options,
+                           IODebugContext* dbg) override {
+    return Checked(target()->Append(data, options, dbg));
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           IODebugContext* dbg) override {
+    return Checked(target()->Append(data, options, info, dbg));
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const IOOptions& options, IODebugContext* dbg) override {
+    return Checked(target()->PositionedAppend(data, offset, options, dbg));
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const IOOptions& options,
+                                     const rocksdb::DataVerificationInfo& info,
+                                     IODebugContext* dbg) override {
+    return Checked(target()->PositionedAppend(data, offset, options, info, dbg));
+  }
+  rocksdb::IOStatus Truncate(uint64_t size, const IOOptions& options,
+                             IODebugContext* dbg) override {
+    return Checked(target()->Truncate(size, options, dbg));
+  }
+  rocksdb::IOStatus Close(const IOOptions& options, IODebugContext* dbg) override {
+    return Checked(target()->Close(options, dbg));
+  }
+  rocksdb::IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
+    return Checked(target()->Flush(options, dbg));
+  }
+  rocksdb::IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
+    return Checked(target()->Sync(options, dbg));
+  }
+  rocksdb::IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    return Checked(target()->Fsync(options, dbg));
+  }
+  rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& options,
+                              IODebugContext* dbg) override {
+    return Checked(target()->RangeSync(offset, nbytes, options, dbg));
+  }
+  rocksdb::IOStatus Allocate(uint64_t offset, uint64_t len, const IOOptions& options,
+                             IODebugContext* dbg) override {
+    return Checked(target()->Allocate(offset, len, options, dbg));
+  }
+
+ private:
+  rocksdb::IOStatus Checked(rocksdb::IOStatus s) const {
+    if (!s.ok() && wal_ != nullptr) wal_->failed.store(true, std::memory_order_release);
+    return MarkRetryable(std::move(s));
+  }
+
+  WalHealth* wal_;
+};
+
+// Directories are fsynced when files are created or renamed in them (flush, MANIFEST).
+class RecoverableDirectory : public rocksdb::FSDirectoryWrapper {
+ public:
+  explicit RecoverableDirectory(std::unique_ptr<rocksdb::FSDirectory> target)
+      : FSDirectoryWrapper(target.get()), guard_(std::move(target)) {}
+
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    return MarkRetryable(guard_->Fsync(options, dbg));
+  }
+  rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& options,
+                                        rocksdb::IODebugContext* dbg,
+                                        const rocksdb::DirFsyncOptions& dir_options) override {
+    return MarkRetryable(guard_->FsyncWithDirOptions(options, dbg, dir_options));
+  }
+
+ private:
+  std::unique_ptr<rocksdb::FSDirectory> guard_;
+};
+
+class RecoverableFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  using FileOptions = rocksdb::FileOptions;
+  using IODebugContext = rocksdb::IODebugContext;
+  using WritableFile = std::unique_ptr<rocksdb::FSWritableFile>;
+
+  RecoverableFileSystem(std::shared_ptr<rocksdb::FileSystem> target, std::shared_ptr<WalHealth> wal)
+      : FileSystemWrapper(std::move(target)), wal_(std::move(wal)) {}
+
+  const char* Name() const override { return "CruddurRecoverableFileSystem"; }
+
+  // Writes, syncs and removes a scratch log file in `dir`, as RocksDB writes a log: whether the
+  // disk takes writes again. RocksDB ignores the file (not one of its names).
+  rocksdb::IOStatus Probe(const std::string& dir) {
+    std::string fname = dir + "/cruddur-disk-probe.log";
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = target()->NewWritableFile(fname, FileOptions(), &file, nullptr);
+    if (s.ok()) s = file->Append("probe", rocksdb::IOOptions(), nullptr);
+    if (s.ok()) s = file->Sync(rocksdb::IOOptions(), nullptr);
+    if (file != nullptr) {
+      rocksdb::IOStatus closed = file->Close(rocksdb::IOOptions(), nullptr);
+      if (s.ok()) s = closed;
+    }
+    target()->DeleteFile(fname, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+    return s;
+  }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const FileOptions& options,
+                                    WritableFile* result, IODebugContext* dbg) override {
+    return Wrap(fname, target()->NewWritableFile(fname, options, result, dbg), result);
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& fname, const FileOptions& options,
+                                       WritableFile* result, IODebugContext* dbg) override {
+    return Wrap(fname, target()->ReopenWritableFile(fname, options, result, dbg), result);
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
+                                      const FileOptions& options, WritableFile* result,
+                                      IODebugContext* dbg) override {
+    return Wrap(fname, target()->ReuseWritableFile(fname, old_fname, options, result, dbg), result);
+  }
+  rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& options,
+                                 std::unique_ptr<rocksdb::FSDirectory>* result,
+                                 IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewDirectory(name, options, result, dbg);
+    if (s.ok()) *result = std::make_unique<RecoverableDirectory>(std::move(*result));
+    return MarkRetryable(std::move(s));
+  }
+
+ private:
+  rocksdb::IOStatus Wrap(const std::string& fname, rocksdb::IOStatus opened, WritableFile* result) {
+    WalHealth* wal = IsWalFile(fname) ? wal_.get() : nullptr;
+    if (opened.ok()) {
+      // A new log: RocksDB has switched to it and no longer writes to the one that failed.
+      if (wal != nullptr) wal->failed.store(false, std::memory_order_release);
+      *result = std::make_unique<RecoverableWritableFile>(std::move(*result), wal);
+    }
+    return MarkRetryable(std::move(opened));
+  }
+
+  std::shared_ptr<WalHealth> wal_;
+};
+
+// RocksDB would resume by itself after a NoSpace error (its SstFileManager polls for free
+// space), without the check GuardedDB makes first: this turns that off.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status bg_error,
+                            bool* auto_recovery) override {
+    bg_error.PermitUncheckedError();
+    *auto_recovery = false;
+  }
+};
+
+constexpr char kSentinelKey[] = "cruddur-memtable-sentinel";
+// The least time between two attempts to resume: a dead disk then costs one failed memtable
+// flush per interval, not one per request.
+constexpr auto kResumeInterval = std::chrono::milliseconds(50);
+
+// The database as the engine uses it: every write goes through Write, which, after a write has
+// failed, resumes the database (at most once per kResumeInterval, and only when safe, see
+// above) before trying again. Thread-safe, as DB is.
+class GuardedDB : public rocksdb::StackableDB {
+ public:
+  // `probe` tells whether the disk takes writes again (RecoverableFileSystem::Probe).
+  GuardedDB(rocksdb::DB* db, std::shared_ptr<WalHealth> wal,
+            std::function<rocksdb::IOStatus()> probe)
+      : StackableDB(db), wal_(std::move(wal)), probe_(std::move(probe)) {}
+
+  using StackableDB::Write;
+  rocksdb::Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) override {
+    if (failed_.load(std::memory_order_acquire)) {
+      rocksdb::Status resumed = TryResume();
+      if (!resumed.ok()) return resumed;
+    }
+    rocksdb::Status s = StackableDB::Write(options, batch);
+    if (!s.ok()) failed_.store(true, std::memory_order_release);
+    return s;
+  }
+
+  // Puts the sentinel into the default column family's memtable.
+  rocksdb::Status WriteSentinel() {
+    return StackableDB::Put(rocksdb::WriteOptions(), DefaultColumnFamily(), kSentinelKey, "");
+  }
+
+ private:
+  rocksdb::Status TryResume() {
+    std::lock_guard lock(resume_mu_);
+    if (!failed_.load(std::memory_order_acquire)) return rocksdb::Status::OK();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_attempt_ < kResumeInterval) return last_error_;
+    last_attempt_ = now;
+    uint64_t entries = 0;
+    if (wal_->failed.load(std::memory_order_acquire) &&
+        db_->GetAggregatedIntProperty("rocksdb.num-entries-active-mem-table", &entries) &&
+        entries == 0) {
+      last_error_ = rocksdb::Status(
+          rocksdb::Status::IOError("the write-ahead log failed while no memtable held data, "
+                                   "which RocksDB 7.8 cannot recover from in place: writes "
+                                   "fail until the server is restarted"),
+          rocksdb::Status::Severity::kFatalError);
+      return last_error_;
+    }
+    // Resume empties the memtables, so resuming while the log still fails would leave the
+    // sentinel unwritten and the next failed log write unrecoverable: test the disk first.
+    rocksdb::Status s = probe_();
+    if (s.ok()) s = db_->Resume();  // StackableDB does not forward Resume
+    if (s.ok()) s = WriteSentinel();
+    if (!s.ok()) {
+      // Still stopped, whatever step failed: say so (FromRocks reads the severity).
+      last_error_ = rocksdb::Status(s, rocksdb::Status::Severity::kHardError);
+      return last_error_;
+    }
+    failed_.store(false, std::memory_order_release);
+    return s;
+  }
+
+  std::shared_ptr<WalHealth> wal_;
+  std::function<rocksdb::IOStatus()> probe_;
+  std::atomic<bool> failed_{false};  // a write failed since the last successful resume
+  std::mutex resume_mu_;
+  std::chrono::steady_clock::time_point last_attempt_;  // guarded by resume_mu_
+  rocksdb::Status last_error_;                          // guarded by resume_mu_
+};
 
 Status TableNotFound(std::string_view name) {
   return NotFoundError("Requested resource not found: Table: " + std::string(name) + " not found");
@@ -763,10 +1126,13 @@ class RangeIterator : public ItemIterator {
 
 }  // namespace
 
+// The innermost DeferredCommits scope open on this thread (any engine's), or nullptr.
+thread_local Engine::DeferredCommits* current_deferred = nullptr;
+
 // ---- Engine::Impl ----
 
 struct Engine::Impl {
-  std::unique_ptr<rocksdb::Env> mem_env;  // in_memory only; outlives db
+  std::unique_ptr<rocksdb::Env> env;  // in memory or over the files; outlives db
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* items = nullptr;
@@ -774,11 +1140,14 @@ struct Engine::Impl {
   rocksdb::ColumnFamilyHandle* stats = nullptr;
   rocksdb::ColumnFamilyHandle* stream = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::WriteOptions write_options;
+  rocksdb::WriteOptions write_options;  // fsyncs each write in sync mode
+  // WriteBatch::Commit's writes: never fsynced by RocksDB; in sync mode group_commit syncs them.
+  rocksdb::WriteOptions commit_options;
+  std::unique_ptr<GroupCommit> group_commit;  // sync mode only; ~Impl ends it before db
 
   // Guards the table maps. Commit holds it shared while it writes, DeleteTable exclusively, so
   // no write can land in a table after its DeleteRange.
-  mutable std::shared_mutex tables_mu;
+  mutable WriterFirstSharedMutex tables_mu;
   std::map<std::string, std::shared_ptr<const TableDef>, std::less<>> tables;
   std::unordered_map<uint64_t, std::shared_ptr<Counters>> counters;
   // Serializes CreateTable/DeleteTable/SetTableMeta (and the id counter).
@@ -798,6 +1167,23 @@ struct Engine::Impl {
   std::map<uint64_t, StreamState> streams;
   uint64_t next_stream_id = 1;
   int64_t last_stream_created_micros = 0;  // guarded by ddl_mu
+
+  int64_t collection_limit = kItemCollectionLimitBytes;
+
+  // Background index work: one thread runs the jobs (a backfill or a removal) one after the
+  // other, each in bounded steps, and stops between steps when the engine closes.
+  struct IndexJob {
+    std::string table;
+    uint64_t table_id = 0;
+    uint32_t index_id = 0;
+  };
+  size_t backfill_batch = 256;
+  std::function<bool()> index_work_gate;
+  std::mutex jobs_mu;
+  std::condition_variable jobs_cv;
+  std::deque<IndexJob> jobs;  // guarded by jobs_mu
+  bool stopping = false;      // guarded by jobs_mu
+  std::thread worker;
 
   int64_t Now() const { return clock(); }
 
@@ -928,6 +1314,8 @@ struct Engine::Impl {
   }
 
   ~Impl() {
+    StopIndexWork();
+    group_commit.reset();  // after the index work, whose commits may wait on it
     if (db) {
       for (rocksdb::ColumnFamilyHandle* handle : handles) {
         db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -992,7 +1380,7 @@ struct Engine::Impl {
       batch->Put(stream, RecordKey(pending.stream_id, seq), pending.record);
     }
     if (!rolled) lock.unlock();
-    Status written = FromRocks(db->Write(write_options, batch));
+    Status written = FromRocks(db->Write(commit_options, batch));
     if (!rolled) lock.lock();
     for (const auto& [state, seq] : mine) state->in_flight.erase(seq);
     if (!written.ok() && rolled) {
@@ -1076,6 +1464,195 @@ struct Engine::Impl {
     CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
     return LoadStreams();
   }
+
+  // ---- Background index work ----
+
+  // The stripe locks of a set of item keys, taken in ascending order as BeginWrite takes them
+  // (so a holder cannot deadlock with writers) and released on destruction.
+  class StripeLocks {
+   public:
+    StripeLocks(Impl* impl, const std::vector<std::string>& item_keys) : impl_(impl) {
+      for (const std::string& key : item_keys) {
+        stripes_.push_back(PartitionHash(key) % kLockStripes);
+      }
+      std::sort(stripes_.begin(), stripes_.end());
+      stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+      for (size_t stripe : stripes_) impl_->stripes[stripe].lock();
+    }
+    ~StripeLocks() {
+      for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) impl_->stripes[*it].unlock();
+    }
+    StripeLocks(const StripeLocks&) = delete;
+    StripeLocks& operator=(const StripeLocks&) = delete;
+
+   private:
+    Impl* impl_;
+    std::vector<size_t> stripes_;
+  };
+
+  // Queues the unfinished index work found on disk and starts the worker. Called once by Open.
+  void StartIndexWork() {
+    for (const auto& [name, def] : tables) {
+      for (const IndexDef& index : def->gsis) {
+        if (index.state != IndexState::kActive) jobs.push_back({name, def->id, index.id});
+      }
+    }
+    worker = std::thread([this] { IndexWorker(); });
+  }
+
+  void StopIndexWork() {
+    {
+      std::lock_guard lock(jobs_mu);
+      stopping = true;
+    }
+    jobs_cv.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+
+  void Enqueue(IndexJob job) {
+    {
+      std::lock_guard lock(jobs_mu);
+      jobs.push_back(std::move(job));
+    }
+    jobs_cv.notify_all();
+  }
+
+  bool Stopping() {
+    std::lock_guard lock(jobs_mu);
+    return stopping;
+  }
+
+  void IndexWorker() {
+    for (;;) {
+      IndexJob job;
+      {
+        std::unique_lock lock(jobs_mu);
+        jobs_cv.wait(lock, [&] { return stopping || !jobs.empty(); });
+        if (stopping) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      // A failed step (kIo) parks the job as the gate does: the index keeps its state, and the
+      // work resumes from its cursor when the engine is opened again.
+      while (!Stopping() && (!index_work_gate || index_work_gate())) {
+        Result<bool> done = IndexStep(job);
+        if (!done.ok() || *done) break;
+      }
+    }
+  }
+
+  // The table `job` works on as defined now, and the index it works on; nullptr for what is
+  // gone (a table deleted or replaced by a namesake, an index removed). Caller holds tables_mu.
+  std::pair<const TableDef*, const IndexDef*> JobTarget(const IndexJob& job) const {
+    auto it = tables.find(job.table);
+    if (it == tables.end() || it->second->id != job.table_id) return {nullptr, nullptr};
+    for (const IndexDef& gsi : it->second->gsis) {
+      if (gsi.id == job.index_id) return {it->second.get(), &gsi};
+    }
+    return {it->second.get(), nullptr};
+  }
+
+  // One bounded step of `job`; true when the job has nothing left to do.
+  Result<bool> IndexStep(const IndexJob& job) {
+    IndexState state = IndexState::kActive;
+    {
+      std::shared_lock lock(tables_mu);
+      const IndexDef* target = JobTarget(job).second;
+      if (target == nullptr) return true;
+      state = target->state;
+    }
+    if (state == IndexState::kBackfilling) return BackfillStep(job);
+    if (state == IndexState::kDeleting) CRUDDUR_RETURN_IF_ERROR(FinishIndex(job, state));
+    return true;
+  }
+
+  // Gives the next batch of items after the job's cursor their entries in the new index.
+  //
+  // Why no entry is missed or left stale: AddGlobalIndex published the index (kBackfilling)
+  // under tables_mu held exclusively, and every Commit holds tables_mu shared across its write
+  // and maintains the indexes of the definition current at that moment. So each commit is
+  // either wholly before the publication (its item is in the items family when this step reads
+  // it) or wholly after (it put, moved or removed the item's entry itself). This step lists the
+  // next keys, then takes their stripe locks (the locks a writer holds from BeginWrite to the end
+  // of its Commit) and, under them, reads each item as it is now, not as listed, and writes the
+  // entry of that value. A writer of the same key therefore runs wholly before the step (which
+  // then sees its value, and at worst rewrites the identical entry a post-publication writer
+  // already made) or wholly after (it finds the step's entry for the value it replaces, and
+  // moves or removes it as for any index). A key first written after the listing is a
+  // post-publication write, maintained by its writer; a key deleted since is skipped. The cursor
+  // moves in the same RocksDB batch as the entries, so a restart resumes right after the last
+  // finished batch, and redoing a batch would only rewrite identical entries.
+  Result<bool> BackfillStep(const IndexJob& job) {
+    std::string cursor_key = BackfillCursorKey(job.table_id, job.index_id);
+    std::string start = TablePrefix(job.table_id);
+    std::string cursor;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, cursor_key, &cursor);
+    if (s.ok()) {
+      start = KeySuccessor(std::move(cursor));
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+    std::vector<std::string> keys;
+    {
+      std::string upper = TablePrefix(job.table_id + 1);
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions options;
+      options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, items));
+      for (it->Seek(start); it->Valid() && keys.size() < backfill_batch; it->Next()) {
+        keys.emplace_back(it->key().ToStringView());
+      }
+      CRUDDUR_RETURN_IF_ERROR(FromRocks(it->status()));
+    }
+    if (keys.empty()) {
+      CRUDDUR_RETURN_IF_ERROR(FinishIndex(job, IndexState::kBackfilling));
+      return true;
+    }
+    StripeLocks locks(this, keys);
+    std::shared_lock tables_lock(tables_mu);
+    auto [table, target] = JobTarget(job);
+    if (target == nullptr || target->state != IndexState::kBackfilling) return true;
+    rocksdb::WriteBatch batch;
+    for (const std::string& key : keys) {
+      CRUDDUR_ASSIGN_OR_RETURN(std::optional<Item> item, ReadItem(rocksdb::ReadOptions(), key));
+      if (!item) continue;
+      if (std::optional<std::string> entry = IndexEntryKey(*table, *target, *item)) {
+        std::string value;
+        EncodeItem(Project(*table, *target, *item), &value);
+        batch.Put(index, *entry, value);
+      }
+    }
+    batch.Put(meta, cursor_key, keys.back());
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch)));
+    return false;
+  }
+
+  // Ends `job` when its index is still in state `expected`: a backfilled index becomes
+  // kActive; a kDeleting one loses its entries (one range tombstone, so this step is bounded
+  // too) and leaves the definition. Under tables_mu held exclusively, so no commit is writing
+  // the index meanwhile; the cursor goes in the same batch.
+  Status FinishIndex(const IndexJob& job, IndexState expected) {
+    std::lock_guard ddl(ddl_mu);
+    std::unique_lock lock(tables_mu);
+    auto [table, target] = JobTarget(job);
+    if (target == nullptr || target->state != expected) return Status::Ok();
+    auto updated = std::make_shared<TableDef>(*table);
+    auto it = std::find_if(updated->gsis.begin(), updated->gsis.end(),
+                           [&](const IndexDef& gsi) { return gsi.id == job.index_id; });
+    rocksdb::WriteBatch batch;
+    batch.Delete(meta, BackfillCursorKey(job.table_id, job.index_id));
+    if (expected == IndexState::kBackfilling) {
+      it->state = IndexState::kActive;
+    } else {
+      std::string prefix = IndexPrefix(job.table_id, job.index_id);
+      batch.DeleteRange(index, prefix, PrefixSuccessor(prefix));
+      updated->gsis.erase(it);
+    }
+    batch.Put(meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch)));
+    tables[updated->name] = std::move(updated);
+    return Status::Ok();
+  }
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1091,16 +1668,38 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   };
   impl->shard_micros = options.stream_shard_micros;
   impl->shard_records = std::max<uint64_t>(1, options.stream_shard_records);
+  impl->collection_limit = options.item_collection_limit_bytes;
+  impl->backfill_batch = std::max<size_t>(1, options.index_backfill_batch);
+  impl->index_work_gate = options.index_work_gate;
   // In memory nothing outlives the process, so a write-ahead log would only cost time.
   impl->write_options.disableWAL = options.in_memory;
+  impl->commit_options.disableWAL = options.in_memory;
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // Durability rests on these, RocksDB's defaults, spelled out: each write reaches the
+  // operating system before DB::Write returns (no manual WAL flush, so a SIGKILL loses no
+  // acknowledged write), and a write's sequence number is published only after its WAL write,
+  // so GetLatestSequenceNumber read after a commit is a mark that a later SyncWAL covers.
+  db_options.manual_wal_flush = false;
+  db_options.enable_pipelined_write = false;
+  db_options.unordered_write = false;
+  auto wal = std::make_shared<WalHealth>();
+  std::function<rocksdb::IOStatus()> probe = [] { return rocksdb::IOStatus::OK(); };
   if (options.in_memory) {
-    impl->mem_env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    db_options.env = impl->mem_env.get();
+    impl->env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  } else {
+    auto fs = std::make_shared<RecoverableFileSystem>(
+        options.file_system ? options.file_system : rocksdb::FileSystem::Default(), wal);
+    impl->env = rocksdb::NewCompositeEnv(fs);
+    probe = [fs, path = options.path] { return fs->Probe(path); };
   }
+  db_options.env = impl->env.get();
+  // After a disk fault GuardedDB resumes the database, not RocksDB (see "Recovery from disk
+  // faults").
+  db_options.max_bgerror_resume_count = 0;
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   rocksdb::ColumnFamilyOptions plain;
   rocksdb::ColumnFamilyOptions stats_options;
   stats_options.merge_operator = std::make_shared<StatsAddOperator>();
@@ -1115,13 +1714,23 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &impl->handles, &db);
   if (!s.ok()) return IoError("Cannot open storage at " + options.path + ": " + s.ToString());
-  impl->db.reset(db);
+  auto guarded = std::make_unique<GuardedDB>(db, wal, std::move(probe));
+  GuardedDB* sentinel = options.in_memory ? nullptr : guarded.get();
+  impl->db = std::move(guarded);
+  if (sentinel != nullptr) CRUDDUR_RETURN_IF_ERROR(FromRocks(sentinel->WriteSentinel()));
   impl->meta = impl->handles[1];
   impl->items = impl->handles[2];
   impl->index = impl->handles[3];
   impl->stats = impl->handles[4];
   impl->stream = impl->handles[5];
   CRUDDUR_RETURN_IF_ERROR(impl->Load());
+  if (options.sync && !options.in_memory) {
+    // SyncWAL fsyncs every live log file up to what has been written; writes go on meanwhile.
+    impl->group_commit = std::make_unique<GroupCommit>(
+        [db] { return static_cast<uint64_t>(db->GetLatestSequenceNumber()); },
+        [db] { return FromRocks(db->SyncWAL()); });
+  }
+  impl->StartIndexWork();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -1133,9 +1742,12 @@ Status Engine::CreateTable(TableDef def) {
     return InUseError("Table already exists: " + def.name);
   }
   def.id = impl_->next_table_id;
-  uint32_t next_index_id = 1;
+  def.next_index_id = 1;
   for (auto* list : {&def.gsis, &def.lsis}) {
-    for (IndexDef& index : *list) index.id = next_index_id++;
+    for (IndexDef& index : *list) {
+      index.id = def.next_index_id++;
+      index.state = IndexState::kActive;
+    }
   }
   rocksdb::WriteBatch batch;
   std::optional<StreamState> stream;
@@ -1175,7 +1787,10 @@ Status Engine::DeleteTable(std::string_view name) {
   std::string end = TablePrefix(id + 1);
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->meta, std::string(1, kTableKeyPrefix) + std::string(name));
-  batch.Delete(impl_->stats, begin);
+  batch.DeleteRange(impl_->meta, std::string(1, kBackfillCursorPrefix) + begin,
+                    std::string(1, kBackfillCursorPrefix) + end);
+  // The table's stats and its item collections' stats.
+  batch.DeleteRange(impl_->stats, begin, end);
   batch.DeleteRange(impl_->items, begin, end);
   batch.DeleteRange(impl_->index, begin, end);
   // The table's stream outlives it, disabled, until trimmed ("DeleteTable": the stream stays
@@ -1225,6 +1840,84 @@ TableStats Engine::Stats(const TableDef& table) const {
   auto it = impl_->counters.find(table.id);
   if (it == impl_->counters.end()) return {};
   return {it->second->item_count.load(), it->second->size_bytes.load()};
+}
+
+// ---- Secondary indexes on a live table ----
+
+namespace {
+
+// One index at a time is added or removed per table, as DynamoDB allows ("Only 1 online index
+// can be created or deleted simultaneously per table"); `except` may be in progress.
+Status CheckNoIndexWork(const TableDef& table, const IndexDef* except) {
+  for (const IndexDef& gsi : table.gsis) {
+    if (gsi.state != IndexState::kActive && &gsi != except) {
+      return InUseError("Index " + gsi.name + " of table " + table.name +
+                        " is being added or removed");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Engine::AddGlobalIndex(std::string_view name, IndexDef index, std::string meta) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::shared_ptr<const TableDef> current = GetTable(name);
+  if (current == nullptr) return TableNotFound(name);
+  if (current->FindIndex(index.name) != nullptr) {
+    return InUseError("Index already exists: " + index.name);
+  }
+  CRUDDUR_RETURN_IF_ERROR(CheckNoIndexWork(*current, nullptr));
+  auto updated = std::make_shared<TableDef>(*current);
+  index.id = updated->next_index_id++;
+  index.state = IndexState::kBackfilling;
+  updated->gsis.push_back(std::move(index));
+  updated->meta = std::move(meta);
+  Impl::IndexJob job{updated->name, updated->id, updated->gsis.back().id};
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+  {
+    // Exclusive: every commit in flight lands before the index is published, and every later
+    // one maintains it (the ordering BackfillStep's argument rests on).
+    std::unique_lock lock(impl_->tables_mu);
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+    impl_->tables[updated->name] = std::move(updated);
+  }
+  impl_->Enqueue(std::move(job));
+  return Status::Ok();
+}
+
+Status Engine::RemoveGlobalIndex(std::string_view name, std::string_view index_name,
+                                 std::string meta) {
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::shared_ptr<const TableDef> current = GetTable(name);
+  if (current == nullptr) return TableNotFound(name);
+  auto target = std::find_if(current->gsis.begin(), current->gsis.end(),
+                             [&](const IndexDef& gsi) { return gsi.name == index_name; });
+  if (target == current->gsis.end()) {
+    return NotFoundError("Requested resource not found: Index: " + std::string(index_name) +
+                         " not found");
+  }
+  if (target->state == IndexState::kDeleting) {
+    return InUseError("Index is being deleted: " + std::string(index_name));
+  }
+  CRUDDUR_RETURN_IF_ERROR(CheckNoIndexWork(*current, &*target));
+  auto updated = std::make_shared<TableDef>(*current);
+  IndexDef& removed = updated->gsis[static_cast<size_t>(target - current->gsis.begin())];
+  removed.state = IndexState::kDeleting;
+  updated->meta = std::move(meta);
+  Impl::IndexJob job{updated->name, updated->id, removed.id};
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+  {
+    // Exclusive: no commit writes the index once this returns, so the range delete that ends
+    // the job leaves nothing behind.
+    std::unique_lock lock(impl_->tables_mu);
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
+    impl_->tables[updated->name] = std::move(updated);
+  }
+  impl_->Enqueue(std::move(job));
+  return Status::Ok();
 }
 
 // ---- Reads ----
@@ -1565,12 +2258,14 @@ struct Engine::WriteBatch::State {
   // One locked key.
   struct Slot {
     std::shared_ptr<const TableDef> table;
+    Item key;           // as passed to BeginWrite
     bool read = false;  // `current` holds the committed item
     std::optional<Item> current;
     Op op = Op::kNone;
-    Item new_item;               // kPut
-    bool by_service = false;     // kDelete by the service (TTL)
-    std::string current_record;  // `current` as stored (its item record), when read
+    Item new_item;                            // kPut
+    bool by_service = false;                  // kDelete by the service (TTL)
+    std::string current_record;               // `current` as stored (its item record), when read
+    std::optional<int64_t> collection_bytes;  // after Commit, tables with LSIs only
   };
 
   Engine::Impl* impl = nullptr;
@@ -1623,13 +2318,23 @@ std::unique_ptr<Engine::WriteBatch> Engine::BeginWrite(
       continue;
     }
     state->stripes.push_back(PartitionHash(*item_key) % kLockStripes);
-    state->slots[std::move(item_key).value()].table = table;
+    WriteBatch::State::Slot& slot = state->slots[std::move(item_key).value()];
+    slot.table = table;
+    slot.key = std::move(key);
   }
   std::sort(state->stripes.begin(), state->stripes.end());
   state->stripes.erase(std::unique(state->stripes.begin(), state->stripes.end()),
                        state->stripes.end());
   for (size_t stripe : state->stripes) impl_->stripes[stripe].lock();
   return std::unique_ptr<WriteBatch>(new WriteBatch(std::move(state)));
+}
+
+std::optional<int64_t> Engine::WriteBatch::ItemCollectionBytes(const TableDef& table,
+                                                               const Item& key) const {
+  Result<std::string> item_key = ItemKey(table, key);
+  if (!item_key.ok()) return std::nullopt;
+  auto it = state_->slots.find(*item_key);
+  return it == state_->slots.end() ? std::nullopt : it->second.collection_bytes;
 }
 
 Result<std::optional<Item>> Engine::WriteBatch::Read(const TableDef& table, const Item& key) {
@@ -1680,10 +2385,23 @@ Status Engine::WriteBatch::Commit() {
     int64_t bytes = 0;
   };
   std::map<uint64_t, Delta> deltas;
+  // Item collections (tables with LSIs) this batch changes, by stats key.
+  struct CollectionDelta {
+    int64_t count = 0;
+    int64_t bytes = 0;
+    std::vector<State::Slot*> slots;
+  };
+  std::map<std::string, CollectionDelta> collections;
   std::vector<PendingChange> changes;
   for (auto& [item_key, slot] : state_->slots) {
     if (slot.op == State::Op::kNone) continue;
-    const TableDef& table = *slot.table;
+    // The definition as it is now, not as it was at BeginWrite: an index added since must be
+    // maintained by this commit (see Impl::BackfillStep).
+    auto live = impl->tables.find(slot.table->name);
+    if (live == impl->tables.end() || live->second->id != slot.table->id) {
+      return TableNotFound(slot.table->name);
+    }
+    const TableDef& table = *live->second;
     auto counter = impl->counters.find(table.id);
     if (counter == impl->counters.end()) return TableNotFound(table.name);
     CRUDDUR_RETURN_IF_ERROR(state_->LoadCurrent(item_key, &slot));
@@ -1707,6 +2425,7 @@ Status Engine::WriteBatch::Commit() {
     // so that projected non-key attributes stay current.
     for (const auto* list : {&table.gsis, &table.lsis}) {
       for (const IndexDef& index : *list) {
+        if (!Maintained(index)) continue;
         std::optional<std::string> old_entry;
         std::optional<std::string> new_entry;
         if (old_item != nullptr) old_entry = IndexEntryKey(table, index, *old_item);
@@ -1719,6 +2438,13 @@ Status Engine::WriteBatch::Commit() {
         }
       }
     }
+    if (!table.lsis.empty()) {
+      CollectionDelta& collection = collections[CollectionKey(table, slot.key)];
+      collection.count += (new_item != nullptr ? 1 : 0) - (old_item != nullptr ? 1 : 0);
+      collection.bytes += (new_item != nullptr ? CollectionShare(table, *new_item) : 0) -
+                          (old_item != nullptr ? CollectionShare(table, *old_item) : 0);
+      collection.slots.push_back(&slot);
+    }
     Delta& delta = deltas.try_emplace(table.id, Delta{counter->second.get()}).first->second;
     delta.count += (new_item != nullptr ? 1 : 0) - (old_item != nullptr ? 1 : 0);
     delta.bytes += static_cast<int64_t>(new_item != nullptr ? ItemSize(*new_item) : 0) -
@@ -1729,16 +2455,48 @@ Status Engine::WriteBatch::Commit() {
       batch.Merge(impl->stats, TablePrefix(table_id), EncodeStatsDelta(delta.count, delta.bytes));
     }
   }
+  // Item collections: a write that grows one past the limit fails whole
+  // (ItemCollectionSizeLimitExceededException: "An item collection is too large. This exception
+  // is only returned for tables that have one or more local secondary indexes"); shrinking is
+  // always allowed. The size read here is the committed one: concurrent writers to other items
+  // of the same partition (other stripes) may each pass the check with a little to spare, as
+  // DynamoDB's own check is an estimate.
+  for (auto& [key, collection] : collections) {
+    std::string value;
+    rocksdb::Status s = impl->db->Get(rocksdb::ReadOptions(), impl->stats, key, &value);
+    int64_t count = 0;
+    int64_t bytes = 0;
+    if (s.ok()) {
+      if (!DecodeStats(value, &count, &bytes)) {
+        return InternalError("Corrupt item collection stats");
+      }
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+    if (collection.bytes > 0 && bytes + collection.bytes > impl->collection_limit) {
+      return Status(ErrorCode::kItemCollectionSizeLimitExceeded,
+                    "Item collection size limit exceeded. The total size of an item collection "
+                    "has exceeded the maximum limit of 10 gigabytes.");
+    }
+    if (collection.count != 0 || collection.bytes != 0) {
+      batch.Merge(impl->stats, key, EncodeStatsDelta(collection.count, collection.bytes));
+    }
+    for (State::Slot* slot : collection.slots) {
+      slot->collection_bytes = std::max<int64_t>(0, bytes + collection.bytes);
+    }
+  }
   if (changes.empty()) {
-    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl->db->Write(impl->write_options, &batch)));
+    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl->db->Write(impl->commit_options, &batch)));
   } else {
     CRUDDUR_RETURN_IF_ERROR(impl->WriteWithChanges(&batch, &changes));
   }
+  const uint64_t mark = impl->db->GetLatestSequenceNumber();
   state_->committed = true;
   for (const auto& [table_id, delta] : deltas) {
     delta.counters->item_count += delta.count;
     delta.counters->size_bytes += delta.bytes;
   }
+  tables_lock.unlock();  // what remains must not hold up DeleteTable, least of all the fsync
   // The committed state is now what this batch wrote; a later Read sees it.
   for (auto& [item_key, slot] : state_->slots) {
     if (slot.op == State::Op::kNone) continue;
@@ -1747,7 +2505,36 @@ Status Engine::WriteBatch::Commit() {
     slot.current_record.clear();  // only Commit uses it, and a batch commits once
     slot.op = State::Op::kNone;
   }
-  return Status::Ok();
+  for (DeferredCommits* scope = current_deferred; scope != nullptr; scope = scope->outer_) {
+    if (scope->engine_->impl_.get() != impl) continue;
+    scope->mark_ = std::max(scope->mark_, mark);
+    return Status::Ok();
+  }
+  if (impl->group_commit == nullptr) return Status::Ok();
+  // Waiting with the keys still locked serializes writers of one key at the fsync rate, as a
+  // per-commit fsync would; writers of other keys share the fsync.
+  return impl->group_commit->WaitDurable(mark);
+}
+
+// ---- Durability ----
+
+Engine::DeferredCommits::DeferredCommits(const Engine* engine)
+    : engine_(engine), outer_(current_deferred) {
+  current_deferred = this;
+}
+
+Engine::DeferredCommits::~DeferredCommits() { current_deferred = outer_; }
+
+bool Engine::IsDurable(uint64_t mark) const {
+  return impl_->group_commit == nullptr || impl_->group_commit->IsDurable(mark);
+}
+
+void Engine::WhenDurable(uint64_t mark, std::function<void(Status)> done) const {
+  if (impl_->group_commit == nullptr) {
+    done(Status::Ok());
+    return;
+  }
+  impl_->group_commit->WhenDurable(mark, std::move(done));
 }
 
 }  // namespace cruddur::dynamo::storage

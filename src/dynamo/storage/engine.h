@@ -18,13 +18,31 @@
 // a consistent point-in-time view and is used by one thread. Every object handed out by the
 // Engine (WriteBatch, ItemIterator) must be destroyed before the Engine.
 //
-// Durability: every commit goes through the RocksDB write-ahead log; by default the log is not
-// fsynced per write (survives a crash of the process, not of the machine). EngineOptions::sync
-// fsyncs each commit.
+// Durability: every commit goes through the RocksDB write-ahead log, written to the operating
+// system (not buffered in the process) before Commit returns, so by default a committed write
+// survives a crash of the process (SIGKILL), though not of the machine. With EngineOptions::sync
+// it survives a crash of the machine too, through group commit (group_commit.h): Commit writes
+// the log unsynced, then waits until one background syncer has fsynced the log past its write;
+// every commit waiting at that moment shares that one fsync. A caller that cannot block (an
+// event-loop thread) opens a DeferredCommits scope around its commits: they return as soon as
+// they are written, and the caller answers later through WhenDurable. In both modes a reader
+// may see a commit before it is durable (its fsync still running); a crash of the machine in
+// that window loses what was seen but never acknowledged. Table and stream definition changes
+// and background index work fsync each write themselves in sync mode.
 //
 // Failure modes: kResourceNotFound / kResourceInUse for table lookups, kValidation when an item
 // or key lacks a key attribute of the schema's type (the API layer normally rejects those
 // first, with DynamoDB's own texts), kIo for RocksDB failures, kInternal for corrupt records.
+//
+// Disk faults: a commit whose write-ahead-log append fails (EIO, ENOSPC) returns kIo and
+// leaves nothing that a reader or a later reopen could see; reads go on working. The database
+// then refuses writes (kIo) until the disk works again, when the next write resumes it (tried
+// at most every 50 ms): no restart is needed. A failed background flush or compaction is
+// handled the same way. A slow fsync blocks the writers that wait for it and nothing else. With
+// EngineOptions::sync, a commit whose fsync fails also returns kIo, but its outcome is unknown
+// (as with DynamoDB's InternalServerError): not acknowledged, yet it may surface after a
+// reopen. One case needs a restart (RocksDB 7.8, see engine.cc): the log failing again right
+// as the engine resumes; writes then fail with kIo saying so.
 #pragma once
 
 #include <chrono>
@@ -39,6 +57,10 @@
 
 #include "common/status.h"
 #include "dynamo/model/attribute_value.h"
+
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
 
 namespace cruddur::dynamo::storage {
 
@@ -57,6 +79,13 @@ struct KeySchema {
 
 enum class ProjectionType : uint8_t { kAll, kKeysOnly, kInclude };
 
+// Where an index is in its life. Indexes created with their table start kActive. An index added
+// to a live table (Engine::AddGlobalIndex) is kBackfilling until every item that existed when it
+// was added has its entry, then kActive; Engine::RemoveGlobalIndex makes an index kDeleting
+// until its entries are gone, and then it leaves the definition. Writers maintain kActive and
+// kBackfilling indexes; readers should use kActive ones only.
+enum class IndexState : uint8_t { kActive = 0, kBackfilling, kDeleting };
+
 // A global or local secondary index. Storage treats both kinds alike: an item has an entry
 // iff it has every index key attribute with the index's type (sparse index). The entry holds
 // the projection: the table's and the index's key attributes, plus non_key_attributes
@@ -67,6 +96,7 @@ struct IndexDef {
   ProjectionType projection = ProjectionType::kAll;
   std::vector<std::string> non_key_attributes;  // kInclude only
   uint32_t id = 0;                              // assigned by storage, unique within the table
+  IndexState state = IndexState::kActive;       // set by storage
 };
 
 // What a stream record carries besides the keys ("StreamViewType" in the Streams API).
@@ -78,6 +108,9 @@ struct TableDef {
   KeySchema key;
   std::vector<IndexDef> gsis;
   std::vector<IndexDef> lsis;
+  // The id the next added index gets; index ids are never reused within a table, so entries of
+  // a removed index can never be mistaken for a newer one's. Assigned by storage.
+  uint32_t next_index_id = 0;
   // The table's stream: stream_view is set while a stream is enabled (set it before
   // CreateTable to create the table with one); stream_id names the latest stream, enabled or
   // since disabled (0 = never had one). Storage assigns stream_id; both change afterwards only
@@ -87,7 +120,7 @@ struct TableDef {
   // Opaque blob owned by the API layer (e.g. its table description), stored with the def.
   std::string meta;
 
-  // The index named `name` among gsis and lsis, or nullptr.
+  // The index named `name` among gsis and lsis (in any state), or nullptr.
   const IndexDef* FindIndex(std::string_view index_name) const;
 };
 
@@ -96,10 +129,16 @@ struct TableStats {
   int64_t size_bytes = 0;  // sum of ItemSize over the table's items
 };
 
+// DynamoDB's item-collection limit for tables with local secondary indexes ("Item collections
+// in Local Secondary Indexes": 10 GB per partition key value).
+inline constexpr int64_t kItemCollectionLimitBytes = int64_t{10} << 30;
+
 struct EngineOptions {
   std::string path;        // directory of the RocksDB database; created if missing
   bool in_memory = false;  // keep everything in a private in-memory Env (path still names it)
-  bool sync = false;       // fsync the write-ahead log on every commit
+  // Commits are durable against a crash of the machine once Commit returns (or, in a
+  // DeferredCommits scope, once WhenDurable calls back): group commit over the write-ahead log.
+  bool sync = false;
   // A stream's open shard is closed and a child shard opened once the shard is this old or
   // holds this many records (DynamoDB rolls its shards over about every four hours).
   int64_t stream_shard_micros = int64_t{4} * 3600 * 1000000;
@@ -107,6 +146,20 @@ struct EngineOptions {
   // Wall clock in microseconds since the epoch (stream record times, shard ages, trimming);
   // the system clock when empty. A seam for tests.
   std::function<int64_t()> clock;
+  // Tables with local secondary indexes: a write that would grow an item collection (the items
+  // of one partition key value plus their LSI entries) past this many bytes fails with
+  // kItemCollectionSizeLimitExceeded. A seam so tests need not write 10 GB.
+  int64_t item_collection_limit_bytes = kItemCollectionLimitBytes;
+  // Background index work (AddGlobalIndex's backfill, RemoveGlobalIndex's cleanup) proceeds in
+  // steps of at most this many items.
+  size_t index_backfill_batch = 256;
+  // A test seam: when set, called on the background thread before each step of index work;
+  // returning false parks that work (the index stays kBackfilling or kDeleting) until the
+  // engine is opened again, which resumes it.
+  std::function<bool()> index_work_gate;
+  // The file system every file of the database goes through; the real one when null. A seam
+  // for fault injection (fault_fs.h). Ignored with in_memory.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // ---- Streams (the change log behind the DynamoDB Streams API) ----
@@ -211,7 +264,8 @@ class Engine {
   // Assigns def.id and index ids; fails with kResourceInUse if the name exists.
   Status CreateTable(TableDef def);
   // Removes the table, its items, index entries and stats; kResourceNotFound if absent.
-  // Writes to the table that commit afterwards fail with kResourceNotFound.
+  // Writes to the table that commit afterwards fail with kResourceNotFound, and background
+  // index work on it stops: nothing of the table is left behind.
   Status DeleteTable(std::string_view name);
   // The current definition, or nullptr. Definitions are immutable; a change (SetTableMeta)
   // publishes a new object, so a caller's pointer stays valid and consistent.
@@ -222,6 +276,23 @@ class Engine {
   Status SetTableMeta(std::string_view name, std::string meta);
   // Item count and total size, exact as of the last commit (kept up to date by every write).
   TableStats Stats(const TableDef& table) const;
+
+  // ---- Secondary indexes on a live table ----
+  // Adds `index` to the table's GSIs in state kBackfilling (its id assigned here) and replaces
+  // the meta blob with `meta`, in one step; then a background thread gives every existing item
+  // its entry, in batches of EngineOptions::index_backfill_batch items, while writes go on (each
+  // write from then on maintains the new index itself), and finally makes the index kActive.
+  // An interrupted backfill resumes when the engine is opened again. Errors: kResourceNotFound
+  // for the table; kResourceInUse when an index of that name exists or another index of the
+  // table is being added or removed (the API layer words these for users).
+  Status AddGlobalIndex(std::string_view table, IndexDef index, std::string meta);
+  // Makes GSI `index` kDeleting (writers stop maintaining it, a backfill in progress stops) and
+  // replaces the meta blob with `meta`; a background thread then deletes its entries and drops
+  // it from the definition. Errors: kResourceNotFound for the table or index; kResourceInUse
+  // when the index is already kDeleting or another index of the table is being added or
+  // removed (removing the one being backfilled is allowed, as DynamoDB allows deleting an index
+  // whose Backfilling is true).
+  Status RemoveGlobalIndex(std::string_view table, std::string_view index, std::string meta);
 
   // ---- Reads ----
   // The item with key `key` (the hash and, if any, range attribute; other attributes ignored).
@@ -283,10 +354,44 @@ class Engine {
   // Deletes records older than `retention` and the shards and disabled streams left with none.
   Status TrimStreams(std::chrono::microseconds retention);
 
+  // ---- Durability (see "Durability" above) ----
+  class DeferredCommits;
+  // True when every commit up to `mark` (DeferredCommits::mark) is durable: always without
+  // EngineOptions::sync; with it, once the log was fsynced past the mark.
+  bool IsDurable(uint64_t mark) const;
+  // Calls done(Ok) once IsDurable(mark) holds: at once on the caller's thread when it already
+  // does, otherwise on the syncer thread (so `done` must be short and must not block). done(kIo)
+  // if an fsync failed: the outcome of the commits it covered is unknown, and every later call
+  // fails too (an fsync that failed once proves nothing when it later succeeds).
+  void WhenDurable(uint64_t mark, std::function<void(Status)> done) const;
+
  private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// While one is alive on a thread, Commit on that thread returns as soon as its write is in the
+// write-ahead log instead of waiting for the fsync (EngineOptions::sync), and the scope
+// remembers the mark to pass to Engine::WhenDurable. For callers that must not block (HTTP
+// handlers on event-loop threads). Scopes nest (the inner one collects while it lives);
+// create and destroy one on the same thread.
+class Engine::DeferredCommits {
+ public:
+  explicit DeferredCommits(const Engine* engine);
+  ~DeferredCommits();
+  DeferredCommits(const DeferredCommits&) = delete;
+  DeferredCommits& operator=(const DeferredCommits&) = delete;
+
+  // Covers every commit this thread made on the engine in this scope; 0 if it made none.
+  uint64_t mark() const { return mark_; }
+
+ private:
+  friend class Engine;
+  friend class Engine::WriteBatch;
+  const Engine* engine_;
+  DeferredCommits* outer_;
+  uint64_t mark_ = 0;
 };
 
 // An atomic, isolated group of writes over the keys locked by BeginWrite. Nothing is visible
@@ -309,10 +414,21 @@ class Engine::WriteBatch {
   void Put(const TableDef& table, Item item);
   // by_service marks the removal as the service's own (TTL) in its stream record.
   void Delete(const TableDef& table, const Item& key, bool by_service = false);
-  // Writes everything queued, atomically. Fails without writing anything on kValidation (a key
-  // attribute missing or of the wrong type), kResourceNotFound (a table deleted or replaced
-  // since BeginWrite), kInternal (a key not locked by this batch) or kIo. At most once.
+  // Writes everything queued, atomically. Index entries are maintained for the table's indexes
+  // as defined at commit time (so an index added since BeginWrite is maintained too). Fails
+  // without writing anything on kValidation (a key attribute missing or of the wrong type),
+  // kResourceNotFound (a table deleted or replaced since BeginWrite),
+  // kItemCollectionSizeLimitExceeded (a table with LSIs whose item collection would grow past
+  // EngineOptions::item_collection_limit_bytes), kInternal (a key not locked by this batch) or
+  // kIo. At most once. With EngineOptions::sync it returns once the write is durable (or, in a
+  // DeferredCommits scope, once it is written); kIo from the fsync means the write happened
+  // but may not survive a crash of the machine.
   Status Commit();
+  // After a successful Commit, for a table with local secondary indexes: the size in bytes of
+  // the item collection of `key`'s partition as this commit left it (the sizes of its items plus
+  // their LSI entries; concurrent writers to the same partition may make it a little stale).
+  // nullopt for a table without LSIs or a key this batch did not write.
+  std::optional<int64_t> ItemCollectionBytes(const TableDef& table, const Item& key) const;
 
  private:
   friend class Engine;
