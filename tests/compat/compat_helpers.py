@@ -1,10 +1,16 @@
 """Small helpers shared by the compat tests (imported by test modules and conftest)."""
 
 import contextlib
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import botocore.exceptions
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 TABLE_PREFIX = "compat-"
 REGION = "us-east-1"
@@ -86,3 +92,21 @@ def wait_active(client, name, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"table {name} not ACTIVE after {timeout}s: {desc}")
         time.sleep(0.05)
+
+
+def call_raw(endpoint, op, payload):
+    """Signed JSON 1.0 call, for members this botocore does not model (it predates
+    ReturnValuesOnConditionCheckFailure on single writes and DeletionProtectionEnabled).
+    Returns (status, document)."""
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.0",
+               "X-Amz-Target": "DynamoDB_20120810." + op}
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "dynamodb", REGION).add_auth(req)
+    http_req = urllib.request.Request(endpoint + "/", data=body, method="POST",
+                                      headers=dict(req.headers.items()))
+    try:
+        with urllib.request.urlopen(http_req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -11,17 +11,12 @@ table quotas", "Expression limits"; sizes: "Item sizes and formats".
 """
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 from decimal import Decimal
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from compat_helpers import ACCESS_KEY, REGION, SECRET_KEY, Texts, raises_client_error
+from compat_helpers import Texts, call_raw, raises_client_error
 
 S = lambda v: {"S": v}  # noqa: E731
 N = lambda v: {"N": str(v)}  # noqa: E731
@@ -38,23 +33,6 @@ def tbl(table):
 
 def get(ddb, name, key=KEY):
     return ddb.get_item(TableName=name, Key=key, ConsistentRead=True).get("Item")
-
-
-def call_raw(endpoint, op, payload):
-    """Signed JSON 1.0 call, for members this botocore does not model (it predates
-    ReturnValuesOnConditionCheckFailure on single writes). Returns (status, document)."""
-    body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.0",
-               "X-Amz-Target": "DynamoDB_20120810." + op}
-    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "dynamodb", REGION).add_auth(req)
-    http_req = urllib.request.Request(endpoint + "/", data=body, method="POST",
-                                      headers=dict(req.headers.items()))
-    try:
-        with urllib.request.urlopen(http_req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ std::string TableMeta::Encode() const {
   w.EndArray();
   w.Key("PayPerRequest");
   w.Bool(pay_per_request);
+  w.Key("PayPerRequestSince");
+  w.Int64(pay_per_request_since_micros);
   w.Key("Read");
   w.Int64(read_units);
   w.Key("Write");
@@ -142,6 +144,10 @@ std::string TableMeta::Encode() const {
   w.EndArray();
   w.Key("DeletionProtection");
   w.Bool(deletion_protection);
+  w.Key("TableClass");
+  WriteString(&w, table_class);
+  w.Key("TableClassUpdated");
+  w.Int64(table_class_updated_micros);
   w.Key("TableId");
   WriteString(&w, table_id);
   w.Key("Created");
@@ -186,6 +192,15 @@ Result<TableMeta> TableMeta::Decode(std::string_view text) {
     if (doc.HasMember("Pitr")) m.pitr_enabled = doc["Pitr"].GetBool();
     if (doc.HasMember("PitrSince")) m.pitr_enabled_micros = doc["PitrSince"].GetInt64();
     if (doc.HasMember("PitrDays")) m.pitr_days = doc["PitrDays"].GetInt64();
+    if (doc.HasMember("TableClass")) m.table_class = std::string(AsView(doc["TableClass"]));
+    if (doc.HasMember("TableClassUpdated")) {
+      m.table_class_updated_micros = doc["TableClassUpdated"].GetInt64();
+    }
+    if (doc.HasMember("PayPerRequestSince")) {
+      m.pay_per_request_since_micros = doc["PayPerRequestSince"].GetInt64();
+    } else if (m.pay_per_request) {
+      m.pay_per_request_since_micros = m.created_micros;  // older tables: created on demand
+    }
   } catch (const json::JsonAssertion& e) {
     return InternalError(std::string("Corrupt table metadata: ") + e.what());
   }
@@ -228,13 +243,26 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
   WriteString(w, TableArn(ctx, table.name));
   w->Key("TableId");
   WriteString(w, meta.table_id);
-  if (meta.pay_per_request) {
+  // A table that was ever on demand keeps a BillingModeSummary, with the time it last switched
+  // to PAY_PER_REQUEST, also after switching back to PROVISIONED.
+  if (meta.pay_per_request || meta.pay_per_request_since_micros != 0) {
     w->Key("BillingModeSummary");
     w->StartObject();
     w->Key("BillingMode");
-    w->String("PAY_PER_REQUEST");
+    w->String(meta.pay_per_request ? "PAY_PER_REQUEST" : "PROVISIONED");
     w->Key("LastUpdateToPayPerRequestDateTime");
-    w->Double(static_cast<double>(meta.created_micros / 1000) / 1000.0);
+    w->Double(static_cast<double>(meta.pay_per_request_since_micros / 1000) / 1000.0);
+    w->EndObject();
+  }
+  if (!meta.table_class.empty()) {
+    w->Key("TableClassSummary");
+    w->StartObject();
+    w->Key("TableClass");
+    WriteString(w, meta.table_class);
+    if (meta.table_class_updated_micros != 0) {
+      w->Key("LastUpdateDateTime");
+      w->Double(static_cast<double>(meta.table_class_updated_micros / 1000) / 1000.0);
+    }
     w->EndObject();
   }
   if (!table.lsis.empty()) {

@@ -21,9 +21,16 @@ struct TableMeta {
   std::vector<std::pair<std::string, AttrType>> attribute_definitions;
   bool pay_per_request = false;
   int64_t read_units = 0, write_units = 0;
+  // When the table last became PAY_PER_REQUEST (its creation time if it was created so); 0 if
+  // it never was. BillingModeSummary is shown whenever this is set, as the service does.
+  int64_t pay_per_request_since_micros = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> index_throughput;  // GSI -> (read, write)
   std::vector<std::pair<std::string, std::string>> tags;
   bool deletion_protection = false;
+  // TableClass as CreateTable or UpdateTable last set it (empty: never given, then
+  // TableClassSummary is left out) and when UpdateTable changed it (0: never).
+  std::string table_class;
+  int64_t table_class_updated_micros = 0;
   std::string table_id;
   int64_t created_micros = 0;
   // UpdateTimeToLive: the TTL attribute while TTL is enabled; empty while it is disabled.

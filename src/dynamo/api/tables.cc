@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include "dynamo/api/api.h"
 #include "dynamo/api/common.h"
@@ -184,16 +185,50 @@ Status IndexInUse(const storage::IndexDef& index) {
 // or deletes an index.
 Status CheckIndexUpdates(const json::Value& updates) {
   size_t online = 0;
+  std::set<std::string_view> indexes;
   for (const auto& update : updates.GetArray()) {
     bool named = false;
     for (const char* action : {"Create", "Delete", "Update"}) {
-      if (Member(update, action) == nullptr) continue;
+      const json::Value* a = Member(update, action);
+      if (a == nullptr) continue;
       named = true;
       if (std::string_view(action) != "Update") ++online;
+      std::string_view index = StringMember(*a, "IndexName");
+      if (!indexes.insert(index).second) {
+        return ValidationError(
+            "One or more parameter values were invalid: Only one global secondary index update "
+            "per index is allowed simultaneously. Index: " +
+            std::string(index));
+      }
     }
     if (!named) return ValidationError("Update global secondary index action is null");
   }
   return online > 1 ? OnlineIndexLimit() : Status::Ok();
+}
+
+// Switching a table to PROVISIONED: the indexes no GlobalSecondaryIndexUpdates action gives a
+// throughput (or deletes) are named, comma-separated in table order, as the service does.
+Status CheckEveryIndexProvisioned(const storage::TableDef& table, const json::Value* updates) {
+  std::string missing;
+  for (const auto& gsi : table.gsis) {
+    bool covered = false;
+    if (updates != nullptr) {
+      for (const auto& update : updates->GetArray()) {
+        for (const char* action : {"Update", "Delete"}) {
+          const json::Value* a = Member(update, action);
+          if (a != nullptr && StringMember(*a, "IndexName") == gsi.name) covered = true;
+        }
+      }
+    }
+    if (covered) continue;
+    if (!missing.empty()) missing += ",";
+    missing += gsi.name;
+  }
+  if (missing.empty()) return Status::Ok();
+  return ValidationError(
+      "One or more parameter values were invalid: ProvisionedThroughput must be specified for "
+      "index: " +
+      missing);
 }
 
 // The GSI that another update may not touch while it is being created or deleted.
@@ -522,8 +557,10 @@ Status CreateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
     for (const auto& t : tags->GetArray()) meta.tags.emplace_back(JStr(t["Key"]), JStr(t["Value"]));
   }
   meta.deletion_protection = BoolMember(request, "DeletionProtectionEnabled", false);
+  meta.table_class = std::string(StringMember(request, "TableClass"));
   meta.table_id = NewTableId();
   meta.created_micros = ctx.now_micros();
+  if (meta.pay_per_request) meta.pay_per_request_since_micros = meta.created_micros;
   def.meta = meta.Encode();
 
   std::string name = def.name;
@@ -681,9 +718,23 @@ Status UpdateTable(ApiContext& ctx, const json::Value& request, json::Writer* ou
     meta.read_units = 0;
     meta.write_units = 0;
   }
+  if (pay_per_request && !meta.pay_per_request) {
+    // On demand, indexes have no throughput of their own either (it reads 0 until provisioned).
+    meta.index_throughput.clear();
+    meta.pay_per_request_since_micros = ctx.now_micros();
+  }
+  if (!pay_per_request && meta.pay_per_request) {
+    // Back to PROVISIONED: every index needs its throughput in the same call (an Update action;
+    // an index this call creates or deletes is covered by that action).
+    CRUDDUR_RETURN_IF_ERROR(CheckEveryIndexProvisioned(*table, gsi_updates));
+  }
   meta.pay_per_request = pay_per_request;
   if (Member(request, "DeletionProtectionEnabled") != nullptr) {
     meta.deletion_protection = BoolMember(request, "DeletionProtectionEnabled", false);
+  }
+  if (std::string_view table_class = StringMember(request, "TableClass"); !table_class.empty()) {
+    meta.table_class = std::string(table_class);
+    meta.table_class_updated_micros = ctx.now_micros();
   }
   std::optional<std::optional<storage::StreamViewType>> stream_change;
   if (stream != nullptr) {
