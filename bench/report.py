@@ -16,6 +16,7 @@ OPERATIONS = ["GetItem", "PutItem", "Query", "BatchWriteItem"]
 TARGET_NAMES = {
     "cruddur": "cruddur (--in-memory)",
     "cruddur-disk": "cruddur (--data-dir)",
+    "cruddur-sync": "cruddur (--data-dir --sync)",
     "dynamodb-local": "DynamoDB Local",
     "dynalite": "dynalite",
 }

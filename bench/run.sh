@@ -12,7 +12,8 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_TARGETS      targets in order [cruddur dynamodb-local dynalite]; also cruddur-disk
-#                      (cruddur with --data-dir in a temporary folder)
+#                      (cruddur with --data-dir in a temporary folder) and cruddur-sync
+#                      (the same with --sync: every answer waits for a shared fsync)
 #   BENCH_OPERATIONS   [getitem putitem query batchwrite]
 #   BENCH_DURATION     seconds per measured run [10]
 #   BENCH_WARMUP       seconds of warm-up per operation [3]
@@ -122,6 +123,10 @@ server_command() {
     cruddur-disk)
       SERVER_CMD=("$CRUDDUR_BIN" dynamodb --host 127.0.0.1 --port '{port}'
         --data-dir "$WORK_DIR/cruddur-data")
+      ;;
+    cruddur-sync)
+      SERVER_CMD=("$CRUDDUR_BIN" dynamodb --host 127.0.0.1 --port '{port}'
+        --data-dir "$WORK_DIR/cruddur-data" --sync)
       ;;
     dynamodb-local)
       SERVER_CMD=(java "-Djava.library.path=$DDB_LOCAL_DIR/DynamoDBLocal_lib" -jar

@@ -21,44 +21,45 @@ check_sanitizers() {
     exit 1
   fi
 }
+# Runs one suite: its sanitizer reports (if any) are printed, whether or not it passed, and then
+# its own failure fails the run.
+suite() {
+  local name=$1 rc=0
+  shift
+  echo "== $name"
+  "$@" || rc=$?
+  check_sanitizers "$name"
+  if [ "$rc" -ne 0 ]; then
+    echo "== $name failed (exit $rc)" >&2
+    exit "$rc"
+  fi
+}
 
 # A real PostgreSQL server for the PostgreSQL users-directory tests, in a folder the
 # `postgres` OS user can reach, stopped and removed whatever happens.
 PG_DIR=$(mktemp -d /tmp/cruddur-pgtest.XXXXXX)
-trap 'bash scripts/postgres_test_server.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"' EXIT
+trap 'bash scripts/postgres_test_server.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR" "$SAN_DIR"' EXIT
 CRUDDUR_TEST_POSTGRES_URL=$(bash scripts/postgres_test_server.sh start "$PG_DIR")
 export CRUDDUR_TEST_POSTGRES_URL
 
 CRUDDUR_BIN="$PWD/build/src/cli/cruddur"
 export CRUDDUR_BIN
 
-echo "== unit tests (ASan + UBSan)"
-ctest --test-dir build --output-on-failure -j2 --timeout 600
-check_sanitizers "unit tests"
+suite "unit tests (ASan + UBSan)" ctest --test-dir build --output-on-failure -j2 --timeout 600
+suite "black-box suite (boto3 + AWS CLI)" /usr/bin/python3 -m pytest tests/compat -q -p no:cacheprovider
+suite "end-to-end suite (cruddur serve over HTTP)" \
+  /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
+suite "browser tests (Playwright + Debian's chromium against cruddur serve)" bash tests/web/run.sh
+suite "crash tests (SIGKILL at random points, restart, check every acknowledged write)" \
+  /usr/bin/python3 -m pytest tests/crash -q -p no:cacheprovider
 
-echo "== black-box suite (boto3 + AWS CLI)"
-/usr/bin/python3 -m pytest tests/compat -q -p no:cacheprovider
-check_sanitizers "black-box suite"
-
-echo "== end-to-end suite (cruddur serve over HTTP)"
-/usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
-check_sanitizers "end-to-end suite"
-
-echo "== browser tests (Playwright + Debian's chromium against cruddur serve)"
-bash tests/web/run.sh
-check_sanitizers "browser tests"
-
-echo "== crash tests (SIGKILL at random points, restart, check every acknowledged write)"
-/usr/bin/python3 -m pytest tests/crash -q -p no:cacheprovider
-check_sanitizers "crash tests"
-
-echo "== ThreadSanitizer: the engine's concurrency tests"
+echo "== ThreadSanitizer build: the engine's concurrency tests"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRUDDUR_BUILD_TESTS=ON \
   -DCRUDDUR_WERROR=ON -DCRUDDUR_TSAN=ON >/dev/null
 cmake --build build-tsan -j2 --target storage_test
-TSAN_OPTIONS="log_path=$SAN_DIR/tsan:halt_on_error=1:second_deadlock_stack=1" \
-  build-tsan/src/dynamo/storage/storage_test --gtest_brief=1
-check_sanitizers "ThreadSanitizer"
+# scripts/tsan.supp says why RocksDB's own frames are suppressed.
+TSAN_OPTIONS="log_path=$SAN_DIR/tsan:suppressions=$PWD/scripts/tsan.supp:second_deadlock_stack=1" \
+  suite "ThreadSanitizer: storage_test" build-tsan/src/dynamo/storage/storage_test --gtest_brief=1
 
 echo "== fuzz targets (corpus replay, then a bounded run each)"
 bash scripts/fuzz.sh "${CRUDDUR_FUZZ_SECONDS:-10}"
