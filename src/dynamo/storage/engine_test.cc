@@ -271,7 +271,7 @@ TEST_P(EngineTest, QueryOrderLargePartition) {
   auto t = CreateSimple("t", Schema("pk", AttrType::kS, "sk", AttrType::kS));
   std::vector<AttributeValue> values;
   for (int i = 0; i < 100; ++i) {
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "k%03d", i);
     values.push_back(S(buf));
   }
