@@ -870,7 +870,12 @@ class Loop {
       StreamAttachment::Detach(*c->stream);
       c->stream.reset();
     }
-    ::close(c->fd);  // also removes it from the epoll set
+    // Removed from the epoll set explicitly: close() alone removes it only when no other
+    // descriptor shares the open file, and a child forked by a command trigger holds copies of
+    // every descriptor until its exec. Events for a closed-but-shared socket would then name
+    // this connection after it is freed.
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
+    ::close(c->fd);
     shared_->open_connections.fetch_sub(1, std::memory_order_relaxed);
     const size_t index = c->index;
     // Freed after the current batch of events, which may still name this connection.

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -62,6 +64,11 @@ class Client {
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+
+  // Sends FIN (and stops reading) even while another process holds a copy of the descriptor.
+  void Shutdown() {
+    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
   }
 
   bool Send(std::string_view data) {
@@ -849,6 +856,40 @@ TEST(HttpServerStreamTest, HeadAndHandlersThatThrowEndTheStream) {
   EXPECT_EQ(r.status, 500);
   ASSERT_NE(thrown, nullptr);
   EXPECT_TRUE(thrown->closed());
+}
+
+// A child forked while a connection is open (a command trigger forks before its exec) keeps a
+// copy of the socket. When the server closes the connection, its events must stop all the same:
+// they would otherwise name the freed connection (ASan caught this in the trigger tests as a
+// heap-use-after-free in OnConnEvent; without ASan the read of freed memory may go unnoticed).
+TEST(HttpServerTest, ClosedConnectionSharedWithAForkedChildRaisesNoEvents) {
+  auto server = StartServer(TestOptions());
+  ASSERT_NE(server, nullptr);
+  auto first = std::make_unique<Client>(server->port());
+  ASSERT_TRUE(first->connected());
+  ASSERT_TRUE(first->Send(Post("/a", "x")));
+  ParsedResponse r;
+  ASSERT_TRUE(first->Read(&r));
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Holds every descriptor for a while; only async-signal-safe calls after fork.
+    timespec pause{1, 0};
+    nanosleep(&pause, nullptr);
+    _exit(0);
+  }
+  // The child holds copies of both ends (server and client live in this process): shutdown,
+  // not close, reaches the server, which then closes its side while the child keeps it open.
+  first->Shutdown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Client second(server->port());
+  ASSERT_TRUE(second.connected());
+  ASSERT_TRUE(second.Send(Post("/b", "y")));
+  ASSERT_TRUE(second.Read(&r));
+  EXPECT_EQ(r.body, "POST /b y");
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status));
 }
 
 }  // namespace
