@@ -28,6 +28,7 @@
 #include "dynamo/storage/engine.h"
 
 #include <pthread.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
@@ -35,8 +36,10 @@
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/stackable_db.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1728,8 +1731,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   // faults").
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+  // Bounded memory (see EngineOptions): one write-buffer budget across the families, one
+  // block cache shared by them.
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions plain;
-  rocksdb::ColumnFamilyOptions stats_options;
+  plain.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  rocksdb::ColumnFamilyOptions stats_options = plain;
   stats_options.merge_operator = std::make_shared<StatsAddOperator>();
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, plain},

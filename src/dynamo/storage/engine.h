@@ -153,6 +153,11 @@ struct EngineOptions {
   // Background index work (AddGlobalIndex's backfill, RemoveGlobalIndex's cleanup) proceeds in
   // steps of at most this many items.
   size_t index_backfill_batch = 256;
+  // Memory bounds: all column families' memtables together (a memtable is flushed when the
+  // total passes this) and the block cache every family shares. RocksDB's defaults (64 MB per
+  // memtable, two per family, a cache per family) would let six families hold ~800 MB.
+  size_t memtable_budget_bytes = size_t{64} << 20;
+  size_t block_cache_bytes = size_t{32} << 20;
   // A test seam: when set, called on the background thread before each step of index work;
   // returning false parks that work (the index stays kBackfilling or kDeleting) until the
   // engine is opened again, which resumes it.
