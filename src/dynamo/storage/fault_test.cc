@@ -353,7 +353,9 @@ class FlushFaultTest : public FaultTest, public ::testing::WithParamInterface<Er
 TEST_P(FlushFaultTest, FailedFlushIsReportedAndRecovered) {
   CreateTable();
   fs_->SetFault({.error = GetParam(), .files = FaultFileSystem::kTable});
-  // Items of about 300 KB: RocksDB's default 64 MB memtable fills after about 220 of them.
+  // Items of about 300 KB, each written twice (the item and its stream record): the engine's
+  // 64 MB memtable budget (EngineOptions::memtable_budget_bytes) calls for a flush after about
+  // 95 of them, and the writes before it must all succeed.
   const std::string body(300 * 1000, 'x');
   std::map<std::string, Item> expected;
   Status failed;
@@ -365,7 +367,7 @@ TEST_P(FlushFaultTest, FailedFlushIsReportedAndRecovered) {
     expected["u" + std::to_string(written) + "/m"] = std::move(item);
   }
   ASSERT_EQ(failed.code(), ErrorCode::kIo) << "no write failed after " << written;
-  EXPECT_GT(written, 100);
+  EXPECT_GT(written, 50);
   EXPECT_GT(fs_->injected_failures(), 0u);
   EXPECT_EQ(Get(Key("u" + std::to_string(written), "m")), std::nullopt);
   EXPECT_EQ(Get(Key("u0", "m")), expected["u0/m"]);
