@@ -107,7 +107,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_client(endpoint, service="dynamodb"):
+def make_client(endpoint, service="dynamodb", validate=True):
+    """A client of `endpoint`; with validate=False it sends what it is given (no client-side
+    parameter validation), so the server's own validation is what a test sees."""
     return boto3.client(
         service,
         endpoint_url=endpoint,
@@ -115,7 +117,8 @@ def make_client(endpoint, service="dynamodb"):
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         config=botocore.config.Config(
-            retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60
+            retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60,
+            parameter_validation=validate,
         ),
     )
 
@@ -236,6 +239,12 @@ def own_fresh_server(request):
 @pytest.fixture(scope="session")
 def ddb(endpoint):
     return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def unchecked(endpoint):
+    """A client without client-side parameter validation."""
+    return make_client(endpoint, validate=False)
 
 
 @pytest.fixture(scope="session")

@@ -10,28 +10,13 @@ import datetime
 import json
 import urllib.request
 
-import boto3
-import botocore.config
 import pytest
 
-from compat_helpers import ACCESS_KEY, REGION, SECRET_KEY, raises_client_error, unique_name
+from compat_helpers import REGION, raises_client_error, unique_name
 from test_protocol import Raw, error_type
 
 NO_TAGGING = "DynamoDB Local has no tagging"
 NO_BACKUPS = "DynamoDB Local has no continuous backups"
-
-
-@pytest.fixture
-def unchecked(endpoint):
-    """A client that sends what it is given (no client-side parameter validation)."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}),
-    )
 
 
 def arn_of(ddb, name):

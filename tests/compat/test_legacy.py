@@ -97,6 +97,17 @@ def put_expected(ddb, tbl, expected, **kw):
     ddb.put_item(TableName=tbl, Item=ITEM, Expected=expected, **kw)
 
 
+def check_expected(ddb, tbl, expected, holds):
+    """The put succeeds when `expected` holds for ITEM and fails its condition otherwise."""
+    if holds:
+        put_expected(ddb, tbl, expected)
+    else:
+        with raises_client_error(
+            "ConditionalCheckFailedException", "The conditional request failed"
+        ):
+            put_expected(ddb, tbl, expected)
+
+
 @pytest.mark.parametrize(
     "expected, holds",
     [
@@ -111,13 +122,7 @@ def put_expected(ddb, tbl, expected, **kw):
     ],
 )
 def test_expected_value_and_exists(ddb, tbl, expected, holds):
-    if holds:
-        put_expected(ddb, tbl, expected)
-    else:
-        with raises_client_error(
-            "ConditionalCheckFailedException", "The conditional request failed"
-        ):
-            put_expected(ddb, tbl, expected)
+    check_expected(ddb, tbl, expected, holds)
 
 
 # (attribute, operator, AttributeValueList, holds for ITEM)
@@ -166,13 +171,7 @@ COMPARISONS = [
 @pytest.mark.parametrize("attr, op, values, holds", COMPARISONS)
 def test_expected_every_operator(ddb, tbl, attr, op, values, holds):
     expected = {attr: cmp(op, *values)}
-    if holds:
-        put_expected(ddb, tbl, expected)
-    else:
-        with raises_client_error(
-            "ConditionalCheckFailedException", "The conditional request failed"
-        ):
-            put_expected(ddb, tbl, expected)
+    check_expected(ddb, tbl, expected, holds)
 
 
 def test_expected_conditional_operator(ddb, tbl):

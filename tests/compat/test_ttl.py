@@ -5,11 +5,9 @@ DynamoDB Streams shows as REMOVE records with the service's userIdentity."""
 import subprocess
 import time
 
-import botocore.config
-import boto3
 import pytest
 
-from compat_helpers import ACCESS_KEY, REGION, SECRET_KEY, Texts, raises_client_error, unique_name
+from compat_helpers import Texts, raises_client_error, unique_name
 from conftest import cruddur_bin, make_client
 
 
@@ -70,19 +68,6 @@ def test_missing_table(ddb):
         ddb.describe_time_to_live(TableName=missing)
     with raises_client_error("ResourceNotFoundException", text):
         enable(ddb, missing)
-
-
-@pytest.fixture
-def unchecked(endpoint):
-    """A client that sends what it is given (no client-side parameter validation)."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}),
-    )
 
 
 def test_specification_validation(unchecked, table):

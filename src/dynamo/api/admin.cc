@@ -44,23 +44,6 @@ std::mutex& MetaMutex() {
   return mu;
 }
 
-std::string JStr(const json::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
-
-void WriteEpochSeconds(json::Writer* w, int64_t micros) {
-  w->Double(static_cast<double>(micros / 1000) / 1000.0);
-}
-
-// DescribeTable's wording for a missing table, which the TTL operations share on AWS.
-Result<std::shared_ptr<const storage::TableDef>> FindNamedTable(const ApiContext& ctx,
-                                                                std::string_view name) {
-  auto table = ctx.engine->GetTable(name);
-  if (!table) {
-    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
-                         " not found");
-  }
-  return table;
-}
-
 // The continuous-backup operations document TableNotFoundException "Table not found: <name>";
 // the error code enum has no TableNotFound yet, so the type is ResourceNotFoundException.
 Result<std::shared_ptr<const storage::TableDef>> FindBackupTable(const ApiContext& ctx,
@@ -292,7 +275,8 @@ Status UpdateTimeToLive(ApiContext& ctx, const json::Value& request, json::Write
 Status DescribeTimeToLive(ApiContext& ctx, const json::Value& request, json::Writer* out) {
   static const Shape shape = Struct("DescribeTimeToLiveInput", {TableNameShape()});
   CRUDDUR_RETURN_IF_ERROR(CheckShape(request, shape));
-  CRUDDUR_ASSIGN_OR_RETURN(auto table, FindNamedTable(ctx, StringMember(request, "TableName")));
+  CRUDDUR_ASSIGN_OR_RETURN(auto table,
+                           FindTableForControlPlane(ctx, StringMember(request, "TableName")));
   CRUDDUR_ASSIGN_OR_RETURN(TableMeta meta, TableMeta::Decode(table->meta));
   out->StartObject();
   out->Key("TimeToLiveDescription");

@@ -43,6 +43,16 @@ Result<std::shared_ptr<const storage::TableDef>> FindTable(const ApiContext& ctx
   return table;
 }
 
+Result<std::shared_ptr<const storage::TableDef>> FindTableForControlPlane(const ApiContext& ctx,
+                                                                          std::string_view name) {
+  auto table = ctx.engine->GetTable(name);
+  if (!table) {
+    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
+                         " not found");
+  }
+  return table;
+}
+
 std::string TableArn(const ApiContext& ctx, std::string_view table) {
   return "arn:aws:dynamodb:" + ctx.region + ":" + ctx.account_id + ":table/" + std::string(table);
 }
@@ -508,5 +518,11 @@ void WriteKeyValue(json::Writer* w, std::string_view key) {
 void WriteString(json::Writer* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
+
+void WriteEpochSeconds(json::Writer* w, int64_t micros) {
+  w->Double(static_cast<double>(micros / 1000) / 1000.0);
+}
+
+std::string JStr(const json::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
 
 }  // namespace cruddur::dynamo::api

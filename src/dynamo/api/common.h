@@ -31,11 +31,17 @@ const json::Value* Member(const json::Value& obj, std::string_view name);
 std::string_view StringMember(const json::Value& obj, std::string_view name);
 std::optional<int64_t> LongMember(const json::Value& obj, std::string_view name);
 bool BoolMember(const json::Value& obj, std::string_view name, bool if_absent);
+// A string value (after CheckShape) as a std::string.
+std::string JStr(const json::Value& v);
 
 // ---- Tables ----
 // The table, or ResourceNotFoundException "Requested resource not found".
 Result<std::shared_ptr<const storage::TableDef>> FindTable(const ApiContext& ctx,
                                                            std::string_view name);
+// The same, named in the message ("Requested resource not found: Table: <name> not found"), as
+// the control-plane operations (DescribeTable, DeleteTable, UpdateTable, TTL) answer.
+Result<std::shared_ptr<const storage::TableDef>> FindTableForControlPlane(const ApiContext& ctx,
+                                                                          std::string_view name);
 std::string TableArn(const ApiContext& ctx, std::string_view table);
 
 // ---- Keys ----
@@ -124,5 +130,7 @@ void AddIndexWriteUnits(const storage::TableDef& table, const std::optional<Item
 // ---- Responses ----
 void WriteKeyValue(json::Writer* w, std::string_view key);
 void WriteString(json::Writer* w, std::string_view s);
+// A time as the service writes it: seconds since the epoch with millisecond precision.
+void WriteEpochSeconds(json::Writer* w, int64_t micros);
 
 }  // namespace cruddur::dynamo::api

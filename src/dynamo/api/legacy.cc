@@ -281,33 +281,6 @@ std::string ConditionText(const Comparison& c, ExpressionText* x) {
   return {};
 }
 
-// The names of the types ADD and DELETE refuse, as the service spells them.
-std::string_view UpdateTypeName(AttrType t) {
-  switch (t) {
-    case AttrType::kS:
-      return "STRING";
-    case AttrType::kN:
-      return "NUMBER";
-    case AttrType::kB:
-      return "BINARY";
-    case AttrType::kBool:
-      return "BOOLEAN";
-    case AttrType::kNull:
-      return "NULL";
-    case AttrType::kM:
-      return "MAP";
-    case AttrType::kL:
-      return "LIST";
-    case AttrType::kSS:
-      return "STRING_SET";
-    case AttrType::kNS:
-      return "NUMBER_SET";
-    case AttrType::kBS:
-      return "BINARY_SET";
-  }
-  return {};
-}
-
 std::string JoinClause(std::string_view keyword, const std::vector<std::string>& parts) {
   if (parts.empty()) return {};
   std::string out = " " + std::string(keyword) + " ";

@@ -331,7 +331,7 @@ Status DescribeStream(ApiContext& ctx, const json::Value& request, json::Writer*
   out->Key("StreamViewType");
   WriteString(out, StreamViewTypeName(info->view));
   out->Key("CreationRequestDateTime");
-  out->Double(static_cast<double>(info->created_micros / 1000) / 1000.0);
+  WriteEpochSeconds(out, info->created_micros);
   out->Key("TableName");
   WriteString(out, info->table_name);
   WriteKeySchemaOf(info->key, out);

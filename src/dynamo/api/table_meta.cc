@@ -233,7 +233,7 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
   w->Key("TableStatus");
   WriteString(w, status);
   w->Key("CreationDateTime");
-  w->Double(static_cast<double>(meta.created_micros / 1000) / 1000.0);
+  WriteEpochSeconds(w, meta.created_micros);
   WriteThroughput(meta.read_units, meta.write_units, w);
   w->Key("TableSizeBytes");
   w->Int64(stats.size_bytes);
@@ -251,7 +251,7 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
     w->Key("BillingMode");
     w->String(meta.pay_per_request ? "PAY_PER_REQUEST" : "PROVISIONED");
     w->Key("LastUpdateToPayPerRequestDateTime");
-    w->Double(static_cast<double>(meta.pay_per_request_since_micros / 1000) / 1000.0);
+    WriteEpochSeconds(w, meta.pay_per_request_since_micros);
     w->EndObject();
   }
   if (!meta.table_class.empty()) {
@@ -261,7 +261,7 @@ void WriteTableDescription(const ApiContext& ctx, const storage::TableDef& table
     WriteString(w, meta.table_class);
     if (meta.table_class_updated_micros != 0) {
       w->Key("LastUpdateDateTime");
-      w->Double(static_cast<double>(meta.table_class_updated_micros / 1000) / 1000.0);
+      WriteEpochSeconds(w, meta.table_class_updated_micros);
     }
     w->EndObject();
   }

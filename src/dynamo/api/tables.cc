@@ -72,8 +72,6 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string JStr(const json::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
-
 // Reads a KeySchema list (already shape-checked) into storage form, checking the rules shared
 // by the table and its indexes.
 Result<storage::KeySchema> ReadKeySchema(const json::Value& list,
@@ -143,18 +141,6 @@ std::string NewTableId() {
                 static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
-}
-
-// DescribeTable and DeleteTable name the missing table in their message, unlike item
-// operations ("Requested resource not found").
-Result<std::shared_ptr<const storage::TableDef>> FindTableForControlPlane(const ApiContext& ctx,
-                                                                          std::string_view name) {
-  auto table = ctx.engine->GetTable(name);
-  if (!table) {
-    return NotFoundError("Requested resource not found: Table: " + std::string(name) +
-                         " not found");
-  }
-  return table;
 }
 
 // ---- UpdateTable's GlobalSecondaryIndexUpdates (Developer Guide, "Managing global secondary

@@ -570,33 +570,6 @@ std::string ValueForMessage(const AttributeValue& v) {
   return "AttributeValue: {" + std::string(AttrTypeName(v.type)) + ":" + body + "}";
 }
 
-// The type names UpdateExpression's ADD/DELETE errors use.
-std::string_view UpdateTypeName(AttrType t) {
-  switch (t) {
-    case AttrType::kS:
-      return "STRING";
-    case AttrType::kN:
-      return "NUMBER";
-    case AttrType::kB:
-      return "BINARY";
-    case AttrType::kBool:
-      return "BOOLEAN";
-    case AttrType::kNull:
-      return "NULL";
-    case AttrType::kM:
-      return "MAP";
-    case AttrType::kL:
-      return "LIST";
-    case AttrType::kSS:
-      return "STRING_SET";
-    case AttrType::kNS:
-      return "NUMBER_SET";
-    case AttrType::kBS:
-      return "BINARY_SET";
-  }
-  return "UNKNOWN";
-}
-
 bool IsKnownFunction(std::string_view name) {
   return name == "attribute_exists" || name == "attribute_not_exists" || name == "attribute_type" ||
          name == "begins_with" || name == "contains" || name == "size" || name == "if_not_exists" ||

@@ -58,6 +58,13 @@ size_t NumberSize(const Decimal& d) {
 
 std::string_view AttrTypeName(AttrType type) { return kTypeNames[static_cast<size_t>(type)]; }
 
+std::string_view UpdateTypeName(AttrType type) {
+  static constexpr std::array<std::string_view, 10> kUpdateTypeNames = {
+      "STRING", "NUMBER", "BINARY",     "BOOLEAN",    "NULL",
+      "MAP",    "LIST",   "STRING_SET", "NUMBER_SET", "BINARY_SET"};
+  return kUpdateTypeNames[static_cast<size_t>(type)];
+}
+
 bool ParseAttrType(std::string_view name, AttrType* type) {
   for (size_t i = 0; i < kTypeNames.size(); ++i) {
     if (kTypeNames[i] == name) {

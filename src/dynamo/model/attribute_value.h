@@ -27,6 +27,9 @@ enum class AttrType : uint8_t { kS, kN, kB, kBool, kNull, kM, kL, kSS, kNS, kBS 
 std::string_view AttrTypeName(AttrType type);
 // Inverse of AttrTypeName; false when `name` is not one of them.
 bool ParseAttrType(std::string_view name, AttrType* type);
+// "STRING", "NUMBER", ..., "BINARY_SET": the spelling of the service's update-type errors
+// (UpdateExpression ADD/DELETE, legacy AttributeUpdates).
+std::string_view UpdateTypeName(AttrType type);
 
 struct AttributeValue;
 // Attribute name -> value. Ordered so that serialization is deterministic.

@@ -91,6 +91,11 @@ constexpr uint8_t kNoStream = 0xff;
 // because stripes are always taken in ascending order.
 constexpr size_t kLockStripes = 4096;
 
+// The meta family's key of a table's definition.
+std::string TableKey(std::string_view name) {
+  return std::string(1, kTableKeyPrefix) + std::string(name);
+}
+
 // ---- Byte helpers ----
 
 void PutBigEndian(uint64_t v, int bytes, std::string* out) {
@@ -1548,6 +1553,25 @@ struct Engine::Impl {
     jobs_cv.notify_all();
   }
 
+  // Stores and publishes a definition whose index `index_id` has just entered kBackfilling or
+  // kDeleting, then queues that index's background work. Exclusive: every commit in flight lands
+  // before the change is published and every later one sees it, the ordering BackfillStep's
+  // argument rests on (a new index is maintained by every commit after it) and the removal's
+  // (no commit writes the index once this returns, so the range delete that ends the job leaves
+  // nothing behind).
+  Status PublishIndexChange(std::shared_ptr<TableDef> updated, uint32_t index_id) {
+    IndexJob job{updated->name, updated->id, index_id};
+    rocksdb::WriteBatch batch;
+    batch.Put(meta, TableKey(updated->name), EncodeTableDef(*updated));
+    {
+      std::unique_lock lock(tables_mu);
+      CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch)));
+      tables[updated->name] = std::move(updated);
+    }
+    Enqueue(std::move(job));
+    return Status::Ok();
+  }
+
   bool Stopping() {
     std::lock_guard lock(jobs_mu);
     return stopping;
@@ -1679,7 +1703,7 @@ struct Engine::Impl {
       batch.DeleteRange(index, prefix, PrefixSuccessor(prefix));
       updated->gsis.erase(it);
     }
-    batch.Put(meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+    batch.Put(meta, TableKey(updated->name), EncodeTableDef(*updated));
     CRUDDUR_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch)));
     tables[updated->name] = std::move(updated);
     return Status::Ok();
@@ -1797,7 +1821,7 @@ Status Engine::CreateTable(TableDef def) {
   std::string next_id;
   PutBigEndian(def.id + 1, 8, &next_id);
   batch.Put(impl_->meta, kNextTableIdKey, next_id);
-  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + def.name, EncodeTableDef(def));
+  batch.Put(impl_->meta, TableKey(def.name), EncodeTableDef(def));
   CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
   impl_->next_table_id = def.id + 1;
   std::unique_lock lock(impl_->tables_mu);
@@ -1824,7 +1848,7 @@ Status Engine::DeleteTable(std::string_view name) {
   std::string begin = TablePrefix(id);
   std::string end = TablePrefix(id + 1);
   rocksdb::WriteBatch batch;
-  batch.Delete(impl_->meta, std::string(1, kTableKeyPrefix) + std::string(name));
+  batch.Delete(impl_->meta, TableKey(name));
   batch.DeleteRange(impl_->meta, std::string(1, kBackfillCursorPrefix) + begin,
                     std::string(1, kBackfillCursorPrefix) + end);
   // The table's stats and its item collections' stats.
@@ -1865,9 +1889,8 @@ Status Engine::SetTableMeta(std::string_view name, std::string meta) {
   if (current == nullptr) return TableNotFound(name);
   auto updated = std::make_shared<TableDef>(*current);
   updated->meta = std::move(meta);
-  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta,
-                                                   std::string(1, kTableKeyPrefix) + updated->name,
-                                                   EncodeTableDef(*updated))));
+  CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Put(
+      impl_->write_options, impl_->meta, TableKey(updated->name), EncodeTableDef(*updated))));
   std::unique_lock lock(impl_->tables_mu);
   impl_->tables[updated->name] = std::move(updated);
   return Status::Ok();
@@ -1911,18 +1934,8 @@ Status Engine::AddGlobalIndex(std::string_view name, IndexDef index, std::string
   index.state = IndexState::kBackfilling;
   updated->gsis.push_back(std::move(index));
   updated->meta = std::move(meta);
-  Impl::IndexJob job{updated->name, updated->id, updated->gsis.back().id};
-  rocksdb::WriteBatch batch;
-  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
-  {
-    // Exclusive: every commit in flight lands before the index is published, and every later
-    // one maintains it (the ordering BackfillStep's argument rests on).
-    std::unique_lock lock(impl_->tables_mu);
-    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
-    impl_->tables[updated->name] = std::move(updated);
-  }
-  impl_->Enqueue(std::move(job));
-  return Status::Ok();
+  const uint32_t index_id = updated->gsis.back().id;
+  return impl_->PublishIndexChange(std::move(updated), index_id);
 }
 
 Status Engine::RemoveGlobalIndex(std::string_view name, std::string_view index_name,
@@ -1944,18 +1957,8 @@ Status Engine::RemoveGlobalIndex(std::string_view name, std::string_view index_n
   IndexDef& removed = updated->gsis[static_cast<size_t>(target - current->gsis.begin())];
   removed.state = IndexState::kDeleting;
   updated->meta = std::move(meta);
-  Impl::IndexJob job{updated->name, updated->id, removed.id};
-  rocksdb::WriteBatch batch;
-  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
-  {
-    // Exclusive: no commit writes the index once this returns, so the range delete that ends
-    // the job leaves nothing behind.
-    std::unique_lock lock(impl_->tables_mu);
-    CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
-    impl_->tables[updated->name] = std::move(updated);
-  }
-  impl_->Enqueue(std::move(job));
-  return Status::Ok();
+  const uint32_t index_id = removed.id;
+  return impl_->PublishIndexChange(std::move(updated), index_id);
 }
 
 // ---- Reads ----
@@ -2143,7 +2146,7 @@ Status Engine::SetTableStream(std::string_view name, std::optional<StreamViewTyp
                            : impl_->DisabledStream(current->stream_id, &batch);
   updated->stream_view = view;
   updated->stream_id = state.info.id;
-  batch.Put(impl_->meta, std::string(1, kTableKeyPrefix) + updated->name, EncodeTableDef(*updated));
+  batch.Put(impl_->meta, TableKey(updated->name), EncodeTableDef(*updated));
   CRUDDUR_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch)));
   if (view) impl_->next_stream_id = state.info.id + 1;
   Counters& counters = *impl_->counters.at(updated->id);
